@@ -1,0 +1,42 @@
+//! `replog`: the vocabulary Raft and multi-Paxos share.
+//!
+//! Both protocols implement [`ReplicatedLog`], a sans-IO state machine: the caller feeds in
+//! time, messages and proposals, and takes out [`Action`]s (persist these records, send this
+//! message, this index is committed). Nothing in a protocol reads a clock, spawns a thread
+//! or touches a socket, so the same code runs under the deterministic simulator and on real
+//! sockets.
+//!
+//! | module | what it holds |
+//! | --- | --- |
+//! | [`types`] | node ids, log indices, virtual time, epochs (term / ballot) |
+//! | [`command`] | the commands clients propose and the KV operations inside them |
+//! | [`config`] | [`ProtocolConfig`]: the knobs both protocols share, with one meaning |
+//! | [`log`] | the [`ReplicatedLog`] trait, [`Action`], [`Status`] |
+//! | [`wire`] | [`WireSize`]: the encoded size of a message, for bytes-per-command metrics |
+//! | [`quorum`] | majority arithmetic |
+//! | [`storage`] | the storage trait, the in-memory store and the file write-ahead log |
+//! | [`kv`] | the deterministic key-value state machine with duplicate suppression |
+//! | [`null`] | the no-replication baseline: a leader that commits alone |
+//! | [`rng`] | the seeded RNG every random choice in a protocol comes from |
+//! | [`testkit`] | a synchronous in-memory cluster for protocol unit tests |
+//! | [`conformance`] | tests every `ReplicatedLog` must pass, run against both protocols |
+
+pub mod command;
+pub mod config;
+pub mod conformance;
+pub mod kv;
+pub mod log;
+pub mod null;
+pub mod quorum;
+pub mod rng;
+pub mod storage;
+pub mod testkit;
+pub mod types;
+pub mod wire;
+
+pub use command::{ClientCommand, ClientId, CmdId, Command, Op};
+pub use config::{Bugs, ConfigError, ProtocolConfig, RaftOptions};
+pub use kv::{KvResult, KvStore};
+pub use log::{Action, NotLeader, ReplicatedLog, Role, Status};
+pub use types::{Epoch, LogIndex, Nanos, NodeId, PersistSeq};
+pub use wire::WireSize;

@@ -1,0 +1,114 @@
+//! The [`ReplicatedLog`] trait: the one interface both protocols implement.
+
+use crate::command::Command;
+use crate::config::ProtocolConfig;
+use crate::types::{Epoch, LogIndex, Nanos, NodeId, PersistSeq};
+use crate::wire::WireSize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::fmt::Debug;
+
+/// A replicated log as a deterministic, sans-IO state machine.
+///
+/// The driver (simulator or live runtime) owns time, the network and the disk. It calls
+/// [`boot`](Self::boot) with what storage recovered, then feeds [`propose`](Self::propose),
+/// [`step`](Self::step), [`tick`](Self::tick) and [`persisted`](Self::persisted), and after
+/// each call drains [`take_actions`](Self::take_actions) and carries the actions out in order.
+///
+/// Rules every implementation obeys (the conformance suite and the harness check them):
+/// - Durability before acknowledgement: anything a node promises a peer (a vote, a promise,
+///   an accepted entry) is persisted first, expressed as `Send { after: Some(seq) }`.
+/// - `Commit` actions come in index order starting at 1, once per index per boot, and the
+///   command at an index is the same on every node. After a restart a node commits again
+///   from index 1 (the state machine is volatile and is rebuilt from the log).
+/// - All randomness comes from the `seed` given to `boot`.
+pub trait ReplicatedLog: Sized + Send + 'static {
+    /// Messages between nodes.
+    type Message: Clone + Debug + Serialize + DeserializeOwned + WireSize + Send + 'static;
+    /// What the protocol makes durable, as write-ahead-log records. Recovery replays them in
+    /// the order they were persisted.
+    type Record: Clone + Debug + Serialize + DeserializeOwned + Send + 'static;
+
+    /// Short name used in reports and file names ("raft", "paxos").
+    const NAME: &'static str;
+
+    /// Starts a node from the records it made durable before (empty on first boot).
+    fn boot(
+        id: NodeId,
+        members: &[NodeId],
+        cfg: &ProtocolConfig,
+        recovered: Vec<Self::Record>,
+        seed: u64,
+    ) -> Self;
+
+    /// A client asks the node to replicate `cmd`. Only a leader accepts.
+    fn propose(&mut self, now: Nanos, cmd: Command) -> Result<(), NotLeader>;
+
+    /// A message from a peer arrives.
+    fn step(&mut self, now: Nanos, from: NodeId, msg: Self::Message);
+
+    /// Fires every timer due at or before `now`.
+    fn tick(&mut self, now: Nanos);
+
+    /// The earliest time at which [`tick`](Self::tick) has work to do.
+    fn next_deadline(&self) -> Option<Nanos>;
+
+    /// Moves pending actions into `out`, in the order they must be carried out. A `Persist`
+    /// always comes before any `Send` that waits for it.
+    fn take_actions(&mut self, out: &mut Vec<Action<Self::Message, Self::Record>>);
+
+    /// Storage confirms that every `Persist` with `seq <= upto` is durable.
+    fn persisted(&mut self, now: Nanos, upto: PersistSeq);
+
+    /// What the node believes about itself, for clients, fault targeting and invariants.
+    fn status(&self) -> Status;
+}
+
+/// An effect the driver must carry out.
+#[derive(Clone, Debug)]
+pub enum Action<M, R> {
+    /// Append `records` to stable storage; confirm through `persisted(seq)` once durable.
+    Persist { seq: PersistSeq, records: Vec<R> },
+    /// Send `msg` to `to`, but not before `Persist { seq: after }` is durable.
+    Send {
+        to: NodeId,
+        msg: M,
+        after: Option<PersistSeq>,
+    },
+    /// `cmd` is committed at `index`: apply it to the state machine.
+    Commit { index: LogIndex, cmd: Command },
+}
+
+/// A node's role. Paxos's proposer running phase 1 reports `Candidate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Follower,
+    /// Raft with PreVote: asking whether it could win before starting an election.
+    PreCandidate,
+    Candidate,
+    Leader,
+}
+
+/// What a node reports about itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    pub id: NodeId,
+    pub role: Role,
+    /// Who the node thinks leads (itself when leader).
+    pub leader_hint: Option<NodeId>,
+    /// Raft's current term or Paxos's current (promised or own) ballot.
+    pub epoch: Epoch,
+    /// Highest index known committed (chosen).
+    pub commit_index: LogIndex,
+    /// Highest index holding an entry (Raft's last log index, Paxos's highest accepted slot).
+    pub last_index: LogIndex,
+}
+
+/// A proposal reached a node that is not the leader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("not the leader (hint: {hint:?})")]
+pub struct NotLeader {
+    /// The node this one believes leads, if any.
+    pub hint: Option<NodeId>,
+}

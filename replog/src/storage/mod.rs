@@ -1,0 +1,54 @@
+//! Stable storage behind one trait, with two implementations:
+//! - [`mem::MemStorage`]: for the simulator, which decides what a crash keeps (only records
+//!   that were synced, never those only appended);
+//! - [`wal::Wal`] / [`file::FileStorage`]: an append-only file write-ahead log with per-record
+//!   CRC32C, length prefixes, fdatasync on demand and recovery that stops at a torn tail.
+//!
+//! Storage knows nothing about either protocol: it keeps opaque records in order.
+
+pub mod file;
+pub mod mem;
+pub mod wal;
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// Ordered, append-only record storage.
+pub trait Storage<R> {
+    /// Buffers `records` after everything appended so far. Not durable until [`sync`](Self::sync).
+    fn append(&mut self, records: &[R]) -> Result<(), StorageError>;
+    /// Makes every appended record durable (one fdatasync covers them all: group commit).
+    fn sync(&mut self) -> Result<(), StorageError>;
+    /// Every durable record in append order: exactly what a node boots from after a crash.
+    fn load(&self) -> Result<Vec<R>, StorageError>;
+}
+
+/// A storage failure. Each variant names where the problem is.
+#[derive(Debug, Error)]
+pub enum StorageError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: record at byte {offset} has a valid checksum but does not decode: {reason}")]
+    Decode {
+        path: PathBuf,
+        offset: u64,
+        reason: String,
+    },
+    #[error("record does not encode: {0}")]
+    Encode(String),
+    #[error("record of {len} bytes exceeds the WAL's limit of {max} bytes")]
+    RecordTooLarge { len: usize, max: usize },
+}
+
+impl StorageError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        StorageError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

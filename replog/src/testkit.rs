@@ -1,0 +1,496 @@
+//! A synchronous in-memory cluster for protocol unit tests, in the spirit of raft-rs's test
+//! `Network`: messages are delivered in FIFO order with no latency, persistence completes at
+//! once unless a test holds it back, and time moves only when the test says so.
+//!
+//! The network checks the shared rules as it goes and panics at the step that breaks one:
+//! - a message waiting on a `Persist` leaves only once that persist is durable;
+//! - each node commits indices in order from 1, once each per boot;
+//! - every node commits the same command at the same index (across crashes too);
+//! - at most one node is leader in any one epoch.
+//!
+//! ```
+//! use replog::testkit::Network;
+//! use replog::{null::NullLog, Command, NodeId, Op, ProtocolConfig};
+//!
+//! let mut net = Network::<NullLog>::new(3, ProtocolConfig::default(), 7);
+//! net.propose(NodeId(0), Command::client(1, 1, Op::Get { key: "k".into() })).unwrap();
+//! net.deliver_all();
+//! assert_eq!(net.commits(NodeId(0)).len(), 1);
+//! ```
+
+use crate::command::{CmdId, Command};
+use crate::config::ProtocolConfig;
+use crate::log::{Action, NotLeader, ReplicatedLog, Role, Status};
+use crate::rng::mix;
+use crate::storage::mem::MemStorage;
+use crate::types::{Epoch, LogIndex, Nanos, NodeId, PersistSeq};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// A predicate deciding whether a message in flight is dropped.
+pub type DropFilter<M> = Box<dyn FnMut(NodeId, NodeId, &M) -> bool>;
+
+struct Slot<L: ReplicatedLog> {
+    node: Option<L>,
+    storage: MemStorage<L::Record>,
+    /// Persists appended but not yet durable: (seq, storage length after it).
+    unsynced: Vec<(PersistSeq, usize)>,
+    durable_seq: PersistSeq,
+    /// Sends waiting for a persist.
+    held: Vec<(PersistSeq, NodeId, L::Message)>,
+    commits: Vec<(LogIndex, Command)>,
+    auto_persist: bool,
+    incarnation: u64,
+}
+
+/// An in-memory cluster of `L` nodes numbered 0..n.
+pub struct Network<L: ReplicatedLog> {
+    now: Nanos,
+    cfg: ProtocolConfig,
+    seed: u64,
+    members: Vec<NodeId>,
+    slots: Vec<Slot<L>>,
+    queue: VecDeque<(NodeId, NodeId, L::Message)>,
+    cut: BTreeSet<(NodeId, NodeId)>,
+    filter: Option<DropFilter<L::Message>>,
+    /// The command each index was first committed with, by any node.
+    chosen: BTreeMap<LogIndex, CmdId>,
+    /// The node seen leading each epoch.
+    leaders: BTreeMap<Epoch, NodeId>,
+    /// Every message delivered: (from, to, message), for tests that inspect traffic.
+    pub delivered: Vec<(NodeId, NodeId, L::Message)>,
+    /// Whether to record `delivered`.
+    pub record_traffic: bool,
+    scratch: Vec<Action<L::Message, L::Record>>,
+}
+
+impl<L: ReplicatedLog> Network<L> {
+    /// Boots `n` nodes with `cfg`; node i's seed is derived from `seed` and i.
+    pub fn new(n: usize, cfg: ProtocolConfig, seed: u64) -> Self {
+        let members: Vec<NodeId> = (0..n as u32).map(NodeId).collect();
+        let mut net = Network {
+            now: 0,
+            cfg,
+            seed,
+            members: members.clone(),
+            slots: Vec::new(),
+            queue: VecDeque::new(),
+            cut: BTreeSet::new(),
+            filter: None,
+            chosen: BTreeMap::new(),
+            leaders: BTreeMap::new(),
+            delivered: Vec::new(),
+            record_traffic: false,
+            scratch: Vec::new(),
+        };
+        for &id in &members {
+            let node = L::boot(id, &members, &net.cfg, Vec::new(), mix(seed, id.0 as u64));
+            net.slots.push(Slot {
+                node: Some(node),
+                storage: MemStorage::new(),
+                unsynced: Vec::new(),
+                durable_seq: 0,
+                held: Vec::new(),
+                commits: Vec::new(),
+                auto_persist: true,
+                incarnation: 0,
+            });
+        }
+        for id in members {
+            net.drain(id);
+        }
+        net
+    }
+
+    /// Current virtual time.
+    pub fn now(&self) -> Nanos {
+        self.now
+    }
+
+    /// The cluster's members.
+    pub fn members(&self) -> &[NodeId] {
+        &self.members
+    }
+
+    /// The node, if it is up.
+    pub fn node(&self, id: NodeId) -> Option<&L> {
+        self.slots[id.index()].node.as_ref()
+    }
+
+    /// The node, mutably, for protocol-specific test hooks. Call [`drain`](Self::drain) after.
+    pub fn node_mut(&mut self, id: NodeId) -> Option<&mut L> {
+        self.slots[id.index()].node.as_mut()
+    }
+
+    /// The node's status, if it is up.
+    pub fn status(&self, id: NodeId) -> Option<Status> {
+        self.node(id).map(L::status)
+    }
+
+    /// What `id` has committed since it last booted, in order.
+    pub fn commits(&self, id: NodeId) -> &[(LogIndex, Command)] {
+        &self.slots[id.index()].commits
+    }
+
+    /// The command first committed at each index by any node.
+    pub fn chosen(&self) -> &BTreeMap<LogIndex, CmdId> {
+        &self.chosen
+    }
+
+    /// The live leader of the highest epoch, if any.
+    pub fn leader(&self) -> Option<NodeId> {
+        self.members
+            .iter()
+            .filter_map(|&id| self.status(id))
+            .filter(|s| s.role == Role::Leader)
+            .max_by_key(|s| s.epoch)
+            .map(|s| s.id)
+    }
+
+    /// Hands `cmd` to `id` and carries out what follows, except message delivery.
+    pub fn propose(&mut self, id: NodeId, cmd: Command) -> Result<(), NotLeader> {
+        let now = self.now;
+        let node = self.slots[id.index()]
+            .node
+            .as_mut()
+            .expect("proposal to a crashed node");
+        let result = node.propose(now, cmd);
+        self.drain(id);
+        result
+    }
+
+    /// Delivers queued messages (FIFO) until none remain. Returns how many were delivered.
+    pub fn deliver_all(&mut self) -> usize {
+        let mut count = 0;
+        while let Some((from, to, msg)) = self.queue.pop_front() {
+            count += 1;
+            assert!(count < 10_000_000, "message storm: protocol never quiesces");
+            if self.cut.contains(&(from, to)) || self.slots[to.index()].node.is_none() {
+                continue;
+            }
+            if let Some(f) = self.filter.as_mut()
+                && f(from, to, &msg)
+            {
+                continue;
+            }
+            if self.record_traffic {
+                self.delivered.push((from, to, msg.clone()));
+            }
+            let now = self.now;
+            self.slots[to.index()]
+                .node
+                .as_mut()
+                .expect("checked above")
+                .step(now, from, msg);
+            self.drain(to);
+        }
+        count
+    }
+
+    /// Delivers only the messages queued now whose (from, to, msg) matches `pick`; the rest
+    /// stay queued in order. For hand-built interleavings.
+    pub fn deliver_matching(&mut self, mut pick: impl FnMut(NodeId, NodeId, &L::Message) -> bool) -> usize {
+        let queued: Vec<_> = self.queue.drain(..).collect();
+        let mut keep = VecDeque::new();
+        let mut take = Vec::new();
+        for (from, to, msg) in queued {
+            if pick(from, to, &msg) {
+                take.push((from, to, msg));
+            } else {
+                keep.push_back((from, to, msg));
+            }
+        }
+        let n = take.len();
+        for (from, to, msg) in take {
+            if self.cut.contains(&(from, to)) || self.slots[to.index()].node.is_none() {
+                continue;
+            }
+            let now = self.now;
+            self.slots[to.index()]
+                .node
+                .as_mut()
+                .expect("checked above")
+                .step(now, from, msg);
+            self.drain(to);
+        }
+        // Messages produced meanwhile go after the ones that were waiting.
+        keep.extend(self.queue.drain(..));
+        self.queue = keep;
+        n
+    }
+
+    /// Discards every queued message.
+    pub fn drop_queued(&mut self) {
+        self.queue.clear();
+    }
+
+    /// Messages queued and not yet delivered.
+    pub fn queued(&self) -> impl Iterator<Item = &(NodeId, NodeId, L::Message)> {
+        self.queue.iter()
+    }
+
+    /// Moves time forward by `dt`, firing the timers that fall due (without delivering).
+    pub fn advance(&mut self, dt: Nanos) {
+        self.now += dt;
+        for id in self.members.clone() {
+            let now = self.now;
+            if let Some(node) = self.slots[id.index()].node.as_mut()
+                && node.next_deadline().is_some_and(|d| d <= now)
+            {
+                node.tick(now);
+                self.drain(id);
+            }
+        }
+    }
+
+    /// Jumps to the earliest timer among live nodes and fires it.
+    pub fn advance_to_next_deadline(&mut self) -> bool {
+        let next = self
+            .slots
+            .iter()
+            .filter_map(|s| s.node.as_ref()?.next_deadline())
+            .min();
+        match next {
+            Some(t) => {
+                self.advance(t.saturating_sub(self.now));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Alternates delivery and timers until `done` holds or `limit` of virtual time passes.
+    /// Returns whether `done` held.
+    pub fn run_until(&mut self, limit: Nanos, mut done: impl FnMut(&Self) -> bool) -> bool {
+        let deadline = self.now + limit;
+        loop {
+            self.deliver_all();
+            if done(self) {
+                return true;
+            }
+            if self.now >= deadline || !self.advance_to_next_deadline() {
+                return done(self);
+            }
+        }
+    }
+
+    /// Runs until some node leads, for at most `limit`. Returns the leader.
+    pub fn elect(&mut self, limit: Nanos) -> Option<NodeId> {
+        self.run_until(limit, |n| n.leader().is_some());
+        self.leader()
+    }
+
+    /// Runs for `dt` of virtual time, delivering and firing timers.
+    pub fn run_for(&mut self, dt: Nanos) {
+        let end = self.now + dt;
+        loop {
+            self.deliver_all();
+            let next = self
+                .slots
+                .iter()
+                .filter_map(|s| s.node.as_ref()?.next_deadline())
+                .min();
+            match next {
+                Some(t) if t <= end => self.advance(t.saturating_sub(self.now)),
+                _ => {
+                    self.advance(end - self.now);
+                    self.deliver_all();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Crashes `id`: volatile state and unsynced records are lost, held sends vanish.
+    pub fn crash(&mut self, id: NodeId) {
+        let slot = &mut self.slots[id.index()];
+        slot.node = None;
+        slot.storage.crash();
+        slot.unsynced.clear();
+        slot.held.clear();
+        slot.commits.clear();
+        self.queue.retain(|(_, to, _)| *to != id);
+    }
+
+    /// Boots `id` again from its durable records.
+    pub fn restart(&mut self, id: NodeId) {
+        let slot = &mut self.slots[id.index()];
+        assert!(slot.node.is_none(), "restart of a running node");
+        slot.incarnation += 1;
+        slot.durable_seq = 0;
+        let records = slot.storage.durable().to_vec();
+        let seed = mix(mix(self.seed, id.0 as u64), slot.incarnation);
+        slot.node = Some(L::boot(id, &self.members, &self.cfg, records, seed));
+        self.drain(id);
+    }
+
+    /// Whether `id` is up.
+    pub fn is_up(&self, id: NodeId) -> bool {
+        self.slots[id.index()].node.is_some()
+    }
+
+    /// The durable records of `id`.
+    pub fn durable_records(&self, id: NodeId) -> &[L::Record] {
+        self.slots[id.index()].storage.durable()
+    }
+
+    /// Cuts both directions between `a` and `b`.
+    pub fn cut(&mut self, a: NodeId, b: NodeId) {
+        self.cut.insert((a, b));
+        self.cut.insert((b, a));
+    }
+
+    /// Cuts only messages from `from` to `to`.
+    pub fn cut_one_way(&mut self, from: NodeId, to: NodeId) {
+        self.cut.insert((from, to));
+    }
+
+    /// Cuts `id` off from every other node.
+    pub fn isolate(&mut self, id: NodeId) {
+        for other in self.members.clone() {
+            if other != id {
+                self.cut(id, other);
+            }
+        }
+    }
+
+    /// Splits the cluster: nodes in different groups cannot talk.
+    pub fn partition(&mut self, groups: &[&[NodeId]]) {
+        for (i, a) in groups.iter().enumerate() {
+            for b in &groups[i + 1..] {
+                for &x in *a {
+                    for &y in *b {
+                        self.cut(x, y);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Removes every cut and filter.
+    pub fn heal(&mut self) {
+        self.cut.clear();
+        self.filter = None;
+    }
+
+    /// Drops messages for which `f(from, to, msg)` is true, until [`heal`](Self::heal).
+    pub fn set_filter(&mut self, f: impl FnMut(NodeId, NodeId, &L::Message) -> bool + 'static) {
+        self.filter = Some(Box::new(f));
+    }
+
+    /// With `false`, `id`'s persists stay unsynced until [`sync`](Self::sync): a slow disk, or
+    /// the window in which a crash loses writes.
+    pub fn set_auto_persist(&mut self, id: NodeId, on: bool) {
+        self.slots[id.index()].auto_persist = on;
+        if on {
+            self.sync(id);
+        }
+    }
+
+    /// Completes every outstanding persist of `id` (an fsync returns).
+    pub fn sync(&mut self, id: NodeId) {
+        let slot = &mut self.slots[id.index()];
+        if let Some(&(seq, len)) = slot.unsynced.last() {
+            slot.storage.sync_prefix(len);
+            slot.unsynced.clear();
+            slot.durable_seq = seq;
+            let now = self.now;
+            if let Some(node) = slot.node.as_mut() {
+                node.persisted(now, seq);
+            }
+            self.release_held(id);
+            self.drain(id);
+        }
+    }
+
+    fn release_held(&mut self, id: NodeId) {
+        let slot = &mut self.slots[id.index()];
+        let durable = slot.durable_seq;
+        let (ready, waiting): (Vec<_>, Vec<_>) = slot.held.drain(..).partition(|(seq, _, _)| *seq <= durable);
+        slot.held = waiting;
+        for (_, to, msg) in ready {
+            self.queue.push_back((id, to, msg));
+        }
+    }
+
+    /// Carries out everything `id` has asked for. Call after touching a node through
+    /// [`node_mut`](Self::node_mut).
+    pub fn drain(&mut self, id: NodeId) {
+        loop {
+            let mut actions = std::mem::take(&mut self.scratch);
+            match self.slots[id.index()].node.as_mut() {
+                Some(node) => node.take_actions(&mut actions),
+                None => return,
+            }
+            if actions.is_empty() {
+                self.scratch = actions;
+                break;
+            }
+            for action in actions.drain(..) {
+                self.carry_out(id, action);
+            }
+            self.scratch = actions;
+            let slot = &mut self.slots[id.index()];
+            if slot.auto_persist && !slot.unsynced.is_empty() {
+                self.sync(id);
+            }
+        }
+        self.check_leader_uniqueness(id);
+    }
+
+    fn carry_out(&mut self, id: NodeId, action: Action<L::Message, L::Record>) {
+        let slot = &mut self.slots[id.index()];
+        match action {
+            Action::Persist { seq, records } => {
+                let last = slot.unsynced.last().map_or(slot.durable_seq, |&(s, _)| s);
+                assert!(
+                    seq > last,
+                    "{id:?}: persist seq {seq} not increasing (last {last})"
+                );
+                slot.storage.append_all(records);
+                slot.unsynced.push((seq, slot.storage.appended_len()));
+            }
+            Action::Send { to, msg, after } => match after {
+                Some(seq) if seq > slot.durable_seq => {
+                    let known = slot.unsynced.iter().any(|&(s, _)| s >= seq);
+                    assert!(
+                        known,
+                        "{id:?}: send waits on persist {seq}, which was never issued"
+                    );
+                    slot.held.push((seq, to, msg));
+                }
+                _ => self.queue.push_back((id, to, msg)),
+            },
+            Action::Commit { index, cmd } => {
+                let expected = slot.commits.last().map_or(1, |(i, _)| i + 1);
+                assert_eq!(index, expected, "{id:?} committed index {index} out of order");
+                let cid = cmd.id();
+                let first = *self.chosen.entry(index).or_insert(cid);
+                assert_eq!(
+                    first, cid,
+                    "agreement violated at index {index}: {id:?} committed {cid:?}, another node committed {first:?}"
+                );
+                slot.commits.push((index, cmd));
+            }
+        }
+    }
+
+    fn check_leader_uniqueness(&mut self, id: NodeId) {
+        if let Some(s) = self.status(id)
+            && s.role == Role::Leader
+        {
+            let first = *self.leaders.entry(s.epoch).or_insert(id);
+            assert_eq!(
+                first, id,
+                "two leaders in epoch {:?}: {first:?} and {id:?}",
+                s.epoch
+            );
+        }
+    }
+}
+
+impl<R: Clone> MemStorage<R> {
+    fn append_all(&mut self, records: Vec<R>) {
+        use crate::storage::Storage;
+        self.append(&records).expect("memory storage cannot fail");
+    }
+}
