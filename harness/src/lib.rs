@@ -1,1 +1,16 @@
-//! harness (in progress)
+//! The workbench harness: everything that drives the protocols.
+//!
+//! | module | what it holds |
+//! | --- | --- |
+//! | [`sim`] | the deterministic discrete-event simulator |
+//! | [`history`] | client histories (`history.jsonl`) |
+//! | [`check`] | the linearizability checker and protocol invariants |
+
+pub mod check;
+pub mod faults;
+pub mod history;
+pub mod metrics;
+pub mod run;
+pub mod scenario;
+pub mod sim;
+pub mod workload;

@@ -1,0 +1,2 @@
+//! Correctness checking: linearizability of client histories.
+pub mod invariants;

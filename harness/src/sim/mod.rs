@@ -1,0 +1,770 @@
+//! The deterministic discrete-event simulator.
+//!
+//! A run is a pure function of (configuration, protocol, seed): one seeded ChaCha RNG draws
+//! every latency and loss, events are ordered by (time, sequence), and only ordered maps and
+//! vectors are iterated. Protocols are driven through [`replog::ReplicatedLog`] only.
+//!
+//! Models:
+//! - **network** ([`network`]): per-link one-way latency (constant, uniform, normal,
+//!   lognormal), loss, duplication, extra delay, and a link matrix for partitions.
+//! - **disk** ([`disk`]): an fsync takes a sampled time; persists issued while one is in flight
+//!   share the next (group commit). A crash keeps only records an fsync covered.
+//! - **CPU** ([`CpuConfig`]): each input a node handles costs service time, plus a cost per
+//!   message it sends, so a busy leader queues work and throughput saturates.
+//! - **clocks** ([`clock`]): a node's timers can run fast or slow.
+//! - **crash / restart / pause**: a crash loses volatile state and unsynced records; a restart
+//!   boots from the durable records; a pause stops processing but keeps state and queues input.
+//!
+//! Clients and faults are the [`Driver`]'s business: it gets replies and its own timers, and
+//! acts on the simulation through its public methods.
+
+pub mod clock;
+pub mod disk;
+pub mod dist;
+pub mod event;
+pub mod network;
+pub mod trace;
+
+use crate::check::invariants::Invariants;
+use clock::Clock;
+use disk::DiskConfig;
+use dist::Dist;
+pub use event::ClientReply;
+use event::{Event, EventQueue};
+use network::{Network, NetworkConfig};
+use replog::command::ClientCommand;
+use replog::kv::KvStore;
+use replog::rng::{DetRng, mix, rng_for};
+use replog::storage::mem::MemStorage;
+use replog::{
+    Action, ClientId, Command, Nanos, NodeId, PersistSeq, ProtocolConfig, ReplicatedLog, Role, Status,
+    WireSize,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, VecDeque};
+use trace::Trace;
+
+/// CPU cost model: what handling input and sending messages costs a node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CpuConfig {
+    /// Cost of handling one input (a message, a request, a timer, an fsync completion).
+    pub per_input_ns: Nanos,
+    /// Cost of sending one message or reply.
+    pub per_send_ns: Nanos,
+    /// Extra cost per KiB received or sent.
+    pub per_kib_ns: Nanos,
+}
+
+impl Default for CpuConfig {
+    fn default() -> Self {
+        CpuConfig {
+            per_input_ns: 5_000,
+            per_send_ns: 2_000,
+            per_kib_ns: 1_000,
+        }
+    }
+}
+
+impl CpuConfig {
+    /// No CPU cost at all: infinitely fast nodes.
+    pub fn free() -> Self {
+        CpuConfig {
+            per_input_ns: 0,
+            per_send_ns: 0,
+            per_kib_ns: 0,
+        }
+    }
+
+    #[inline]
+    fn bytes_ns(&self, bytes: usize) -> Nanos {
+        self.per_kib_ns * bytes as Nanos / 1024
+    }
+}
+
+/// Everything fixed at the start of a simulation.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    pub nodes: usize,
+    pub seed: u64,
+    pub protocol: ProtocolConfig,
+    pub network: NetworkConfig,
+    pub disk: DiskConfig,
+    pub cpu: CpuConfig,
+    /// Keep a readable event log of up to this many bytes (0: none).
+    pub trace_log_bytes: usize,
+}
+
+impl SimConfig {
+    /// `nodes` nodes with default models.
+    pub fn new(nodes: usize, seed: u64) -> Self {
+        SimConfig {
+            nodes,
+            seed,
+            protocol: ProtocolConfig::default(),
+            network: NetworkConfig::default(),
+            disk: DiskConfig::default(),
+            cpu: CpuConfig::default(),
+            trace_log_bytes: 0,
+        }
+    }
+}
+
+/// The driver: clients and fault schedules live here.
+pub trait Driver<L: ReplicatedLog> {
+    /// A reply reached `client`.
+    fn on_reply(&mut self, sim: &mut Simulation<L>, client: ClientId, reply: ClientReply);
+    /// A timer the driver set with [`Simulation::set_timer`] fired.
+    fn on_timer(&mut self, sim: &mut Simulation<L>, token: u64);
+}
+
+/// A driver that does nothing (for runs fed only by direct calls).
+pub struct NoDriver;
+
+impl<L: ReplicatedLog> Driver<L> for NoDriver {
+    fn on_reply(&mut self, _: &mut Simulation<L>, _: ClientId, _: ClientReply) {}
+    fn on_timer(&mut self, _: &mut Simulation<L>, _: u64) {}
+}
+
+/// Per-node traffic counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeStats {
+    pub msgs_sent: u64,
+    pub bytes_sent: u64,
+    pub msgs_received: u64,
+    pub msgs_dropped: u64,
+    pub fsyncs: u64,
+    pub crashes: u64,
+    pub busy_ns: Nanos,
+}
+
+/// A node's role or epoch changed (for leader-change and election metrics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    pub time: Nanos,
+    pub status: Status,
+    /// False when the change is the node going down.
+    pub up: bool,
+}
+
+enum Input<M> {
+    Msg { from: NodeId, msg: M },
+    Tick,
+    Persisted { upto: PersistSeq },
+    Request { cmd: ClientCommand },
+}
+
+struct Slot<L: ReplicatedLog> {
+    node: Option<L>,
+    inc: u64,
+    storage: MemStorage<L::Record>,
+    /// Persists not yet covered by a completed fsync: (seq, storage length after it).
+    unsynced: VecDeque<(PersistSeq, usize)>,
+    fsync_inflight: bool,
+    durable_seq: PersistSeq,
+    held: Vec<(PersistSeq, NodeId, L::Message)>,
+    inbox: VecDeque<Input<L::Message>>,
+    cpu_free_at: Nanos,
+    run_scheduled: bool,
+    paused: bool,
+    timer_at: Option<Nanos>,
+    clock: Clock,
+    fsync_override: Option<Dist>,
+    kv: KvStore,
+    /// Requests this node accepted in this boot and must answer when they commit.
+    waiting: BTreeSet<(ClientId, u64)>,
+    status: Option<Status>,
+    stats: NodeStats,
+}
+
+/// A simulated cluster running protocol `L`.
+pub struct Simulation<L: ReplicatedLog> {
+    cfg: SimConfig,
+    members: Vec<NodeId>,
+    now: Nanos,
+    queue: EventQueue<L::Message>,
+    rng: DetRng,
+    net: Network,
+    slots: Vec<Slot<L>>,
+    /// Correctness checks fed by every commit and status change.
+    pub invariants: Invariants,
+    /// Every role/epoch change, in time order.
+    pub status_log: Vec<StatusChange>,
+    trace: Trace,
+    actions: Vec<Action<L::Message, L::Record>>,
+    outbox: Vec<(NodeId, L::Message)>,
+}
+
+impl<L: ReplicatedLog> Simulation<L> {
+    /// Boots a cluster. Node i's protocol seed derives from the run seed and i.
+    pub fn new(cfg: SimConfig) -> Self {
+        let members: Vec<NodeId> = (0..cfg.nodes as u32).map(NodeId).collect();
+        let net = Network::new(cfg.nodes, &cfg.network);
+        let trace = if cfg.trace_log_bytes > 0 {
+            Trace::with_log(cfg.trace_log_bytes)
+        } else {
+            Trace::default()
+        };
+        let mut sim = Simulation {
+            rng: rng_for(cfg.seed, 0x5151),
+            invariants: Invariants::new(cfg.nodes),
+            members: members.clone(),
+            now: 0,
+            queue: EventQueue::default(),
+            net,
+            slots: Vec::new(),
+            status_log: Vec::new(),
+            trace,
+            actions: Vec::new(),
+            outbox: Vec::new(),
+            cfg,
+        };
+        for &id in &members {
+            sim.slots.push(Slot {
+                node: None,
+                inc: 0,
+                storage: MemStorage::new(),
+                unsynced: VecDeque::new(),
+                fsync_inflight: false,
+                durable_seq: 0,
+                held: Vec::new(),
+                inbox: VecDeque::new(),
+                cpu_free_at: 0,
+                run_scheduled: false,
+                paused: false,
+                timer_at: None,
+                clock: Clock::default(),
+                fsync_override: None,
+                kv: KvStore::new(),
+                waiting: BTreeSet::new(),
+                status: None,
+                stats: NodeStats::default(),
+            });
+            sim.boot(id);
+        }
+        sim
+    }
+
+    // ---------------------------------------------------------------- running
+
+    /// Processes events up to and including time `until`, then sets the clock to `until`.
+    pub fn run_until(&mut self, until: Nanos, driver: &mut impl Driver<L>) {
+        while let Some((time, event)) = self.queue.pop_until(until) {
+            debug_assert!(time >= self.now, "time went backwards");
+            self.now = time;
+            self.handle(event, driver);
+        }
+        self.now = self.now.max(until);
+    }
+
+    fn handle(&mut self, event: Event<L::Message>, driver: &mut impl Driver<L>) {
+        match event {
+            Event::Deliver { to, from, msg } => {
+                let slot = &mut self.slots[to.index()];
+                if slot.node.is_none() || self.net.is_blocked(from, to) {
+                    // Down, or the link was cut while the message was in flight.
+                    slot.stats.msgs_dropped += 1;
+                    return;
+                }
+                self.trace
+                    .record(self.now, 1, from.0 as u64, to.0 as u64, msg.wire_size() as u64);
+                self.enqueue(to, Input::Msg { from, msg });
+            }
+            Event::NodeRun { node, inc } => {
+                let slot = &mut self.slots[node.index()];
+                if slot.inc != inc {
+                    return;
+                }
+                slot.run_scheduled = false;
+                self.run_next(node);
+            }
+            Event::Timer { node, inc } => {
+                let slot = &mut self.slots[node.index()];
+                if slot.inc != inc || slot.timer_at != Some(self.now) {
+                    return; // superseded
+                }
+                slot.timer_at = None;
+                self.trace.record(self.now, 2, node.0 as u64, 0, 0);
+                self.enqueue(node, Input::Tick);
+            }
+            Event::FsyncDone { node, inc, seq, len } => {
+                let slot = &mut self.slots[node.index()];
+                if slot.inc != inc {
+                    return; // the crash already discarded what this fsync covered
+                }
+                slot.storage.sync_prefix(len);
+                slot.fsync_inflight = false;
+                while slot.unsynced.front().is_some_and(|&(s, _)| s <= seq) {
+                    slot.unsynced.pop_front();
+                }
+                self.trace.record(self.now, 3, node.0 as u64, seq, len as u64);
+                self.start_fsync(node);
+                self.enqueue(node, Input::Persisted { upto: seq });
+            }
+            Event::Request { node, cmd } => {
+                if self.slots[node.index()].node.is_none() {
+                    return; // the client will time out
+                }
+                self.trace.record(self.now, 4, node.0 as u64, cmd.client, cmd.seq);
+                self.enqueue(node, Input::Request { cmd });
+            }
+            Event::Reply { client, reply } => {
+                self.trace
+                    .record(self.now, 5, client, reply.seq, reply.node.0 as u64);
+                driver.on_reply(self, client, reply);
+            }
+            Event::Driver { token } => {
+                self.trace.record(self.now, 6, token, 0, 0);
+                driver.on_timer(self, token);
+            }
+        }
+    }
+
+    fn enqueue(&mut self, id: NodeId, input: Input<L::Message>) {
+        let slot = &mut self.slots[id.index()];
+        slot.inbox.push_back(input);
+        self.kick(id);
+    }
+
+    /// Runs the node's next input now if its CPU is idle, or schedules it for when it is.
+    fn kick(&mut self, id: NodeId) {
+        let slot = &mut self.slots[id.index()];
+        if slot.paused || slot.run_scheduled || slot.inbox.is_empty() || slot.node.is_none() {
+            return;
+        }
+        if slot.cpu_free_at <= self.now {
+            self.run_next(id);
+        } else {
+            slot.run_scheduled = true;
+            let (at, inc) = (slot.cpu_free_at, slot.inc);
+            self.queue.push(at, Event::NodeRun { node: id, inc });
+        }
+    }
+
+    /// Handles one input at the current time, charging its CPU cost.
+    fn run_next(&mut self, id: NodeId) {
+        let cpu = self.cfg.cpu.clone();
+        let now = self.now;
+        let slot = &mut self.slots[id.index()];
+        if slot.paused || slot.node.is_none() {
+            return;
+        }
+        let Some(input) = slot.inbox.pop_front() else {
+            return;
+        };
+        let local = slot.clock.local(now);
+        let node = slot.node.as_mut().expect("checked above");
+        let mut cost = cpu.per_input_ns;
+        match input {
+            Input::Msg { from, msg } => {
+                cost += cpu.bytes_ns(msg.wire_size());
+                slot.stats.msgs_received += 1;
+                node.step(local, from, msg);
+            }
+            Input::Tick => node.tick(local),
+            Input::Persisted { upto } => {
+                slot.durable_seq = slot.durable_seq.max(upto);
+                node.persisted(local, upto);
+                let durable = slot.durable_seq;
+                let mut i = 0;
+                while i < slot.held.len() {
+                    if slot.held[i].0 <= durable {
+                        let (_, to, msg) = slot.held.remove(i);
+                        self.outbox.push((to, msg));
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            Input::Request { cmd } => {
+                let key = (cmd.client, cmd.seq);
+                match node.propose(local, Command::Client(cmd)) {
+                    Ok(()) => {
+                        slot.waiting.insert(key);
+                    }
+                    Err(not_leader) => {
+                        let reply = ClientReply {
+                            node: id,
+                            seq: key.1,
+                            result: Err(not_leader),
+                        };
+                        cost += cpu.per_send_ns;
+                        let at = now + cost + self.net.client_hop(&mut self.rng);
+                        self.queue.push(at, Event::Reply { client: key.0, reply });
+                    }
+                }
+            }
+        }
+        cost += self.carry_out_actions(id);
+        let slot = &mut self.slots[id.index()];
+        slot.cpu_free_at = now + cost;
+        slot.stats.busy_ns += cost;
+        self.flush_outbox(id, now + cost);
+        self.observe_status(id);
+        self.schedule_timer(id);
+        self.kick(id);
+    }
+
+    /// Carries out the node's actions; returns the CPU they cost beyond the input itself.
+    fn carry_out_actions(&mut self, id: NodeId) -> Nanos {
+        let mut actions = std::mem::take(&mut self.actions);
+        let slot = &mut self.slots[id.index()];
+        let Some(node) = slot.node.as_mut() else {
+            self.actions = actions;
+            return 0;
+        };
+        node.take_actions(&mut actions);
+        let mut cost = 0;
+        let mut need_fsync = false;
+        for action in actions.drain(..) {
+            match action {
+                Action::Persist { seq, records } => {
+                    let last = slot.unsynced.back().map_or(slot.durable_seq, |&(s, _)| s);
+                    assert!(
+                        seq > last,
+                        "{id:?}: persist seq {seq} not increasing (last {last})"
+                    );
+                    replog::storage::Storage::append(&mut slot.storage, &records).expect("memory storage");
+                    slot.unsynced.push_back((seq, slot.storage.appended_len()));
+                    need_fsync = true;
+                }
+                Action::Send { to, msg, after } => match after {
+                    Some(seq) if seq > slot.durable_seq => slot.held.push((seq, to, msg)),
+                    _ => self.outbox.push((to, msg)),
+                },
+                Action::Commit { index, cmd } => {
+                    self.invariants.on_commit(self.now, id, index, cmd.id());
+                    let applied = slot.kv.apply(&cmd);
+                    if let Command::Client(c) = &cmd
+                        && let Some(result) = applied.result()
+                        && slot.waiting.remove(&(c.client, c.seq))
+                    {
+                        cost += self.cfg.cpu.per_send_ns;
+                        let reply = ClientReply {
+                            node: id,
+                            seq: c.seq,
+                            result: Ok(result.clone()),
+                        };
+                        let at = self.now + cost + self.net.client_hop(&mut self.rng);
+                        self.queue.push(
+                            at,
+                            Event::Reply {
+                                client: c.client,
+                                reply,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        self.actions = actions;
+        if need_fsync {
+            self.start_fsync(id);
+        }
+        for (_, msg) in &self.outbox {
+            cost += self.cfg.cpu.per_send_ns + self.cfg.cpu.bytes_ns(msg.wire_size());
+        }
+        cost
+    }
+
+    /// Puts every message in the outbox on the network, departing at `depart`.
+    fn flush_outbox(&mut self, from: NodeId, depart: Nanos) {
+        let mut outbox = std::mem::take(&mut self.outbox);
+        for (to, msg) in outbox.drain(..) {
+            let size = msg.wire_size();
+            let stats = &mut self.slots[from.index()].stats;
+            stats.msgs_sent += 1;
+            stats.bytes_sent += size as u64;
+            let (delays, copies) = self.net.route(from, to, &mut self.rng);
+            if copies == 0 {
+                stats.msgs_dropped += 1;
+                continue;
+            }
+            if copies == 2 {
+                self.queue.push(
+                    depart + delays[1],
+                    Event::Deliver {
+                        to,
+                        from,
+                        msg: msg.clone(),
+                    },
+                );
+            }
+            self.queue
+                .push(depart + delays[0], Event::Deliver { to, from, msg });
+        }
+        self.outbox = outbox;
+    }
+
+    /// Starts an fsync covering everything appended, unless one is in flight.
+    fn start_fsync(&mut self, id: NodeId) {
+        let slot = &mut self.slots[id.index()];
+        if slot.fsync_inflight || slot.node.is_none() {
+            return;
+        }
+        let Some(&(seq, len)) = slot.unsynced.back() else {
+            return;
+        };
+        slot.fsync_inflight = true;
+        slot.stats.fsyncs += 1;
+        let latency = slot
+            .fsync_override
+            .as_ref()
+            .unwrap_or(&self.cfg.disk.fsync)
+            .sample(&mut self.rng);
+        let inc = slot.inc;
+        self.queue.push(
+            self.now + latency,
+            Event::FsyncDone {
+                node: id,
+                inc,
+                seq,
+                len,
+            },
+        );
+    }
+
+    fn schedule_timer(&mut self, id: NodeId) {
+        let slot = &mut self.slots[id.index()];
+        let Some(deadline) = slot.node.as_ref().and_then(|n| n.next_deadline()) else {
+            return;
+        };
+        let at = slot.clock.sim_time(deadline).max(self.now);
+        if slot.timer_at.is_none_or(|t| at < t) {
+            slot.timer_at = Some(at);
+            let inc = slot.inc;
+            self.queue.push(at, Event::Timer { node: id, inc });
+        }
+    }
+
+    fn observe_status(&mut self, id: NodeId) {
+        let slot = &mut self.slots[id.index()];
+        let Some(node) = slot.node.as_ref() else { return };
+        let status = node.status();
+        let changed = slot.status.is_none_or(|s| {
+            s.role != status.role || s.epoch != status.epoch || s.leader_hint != status.leader_hint
+        });
+        slot.status = Some(status);
+        if changed {
+            self.trace
+                .record(self.now, 7, id.0 as u64, status.epoch.round, status.role as u64);
+            if self.trace.logging() {
+                self.trace.line(
+                    self.now,
+                    format_args!(
+                        "{id} {:?} {} hint={:?}",
+                        status.role, status.epoch, status.leader_hint
+                    ),
+                );
+            }
+            self.invariants.on_status(self.now, &status);
+            self.status_log.push(StatusChange {
+                time: self.now,
+                status,
+                up: true,
+            });
+        }
+    }
+
+    fn boot(&mut self, id: NodeId) {
+        let seed = mix(mix(self.cfg.seed, id.0 as u64 + 1), self.slots[id.index()].inc);
+        let slot = &mut self.slots[id.index()];
+        let records = slot.storage.durable().to_vec();
+        slot.node = Some(L::boot(id, &self.members, &self.cfg.protocol, records, seed));
+        slot.durable_seq = 0;
+        slot.cpu_free_at = slot.cpu_free_at.max(self.now);
+        self.invariants.on_boot(id);
+        self.trace.record(self.now, 8, id.0 as u64, slot.inc, 0);
+        let cost = self.carry_out_actions(id);
+        self.flush_outbox(id, self.now + cost);
+        self.observe_status(id);
+        self.schedule_timer(id);
+    }
+
+    // ---------------------------------------------------------------- driver API
+
+    /// Current simulated time.
+    pub fn now(&self) -> Nanos {
+        self.now
+    }
+
+    /// The run's configuration.
+    pub fn config(&self) -> &SimConfig {
+        &self.cfg
+    }
+
+    /// The cluster's members.
+    pub fn members(&self) -> &[NodeId] {
+        &self.members
+    }
+
+    /// The simulator's RNG (network and disk draws; drivers should keep their own streams).
+    pub fn rng(&mut self) -> &mut DetRng {
+        &mut self.rng
+    }
+
+    /// Sends a client request to `node`; it arrives after one client hop.
+    pub fn send_request(&mut self, node: NodeId, cmd: ClientCommand) {
+        let at = self.now + self.net.client_hop(&mut self.rng);
+        self.queue.push(at, Event::Request { node, cmd });
+    }
+
+    /// Calls the driver's `on_timer(token)` at `at`.
+    pub fn set_timer(&mut self, at: Nanos, token: u64) {
+        self.queue.push(at.max(self.now), Event::Driver { token });
+    }
+
+    /// The status of every node (None when down).
+    pub fn statuses(&self) -> Vec<Option<Status>> {
+        self.slots
+            .iter()
+            .map(|s| s.node.as_ref().map(L::status))
+            .collect()
+    }
+
+    /// The live leader with the highest epoch, if any.
+    pub fn leader(&self) -> Option<NodeId> {
+        self.statuses()
+            .into_iter()
+            .flatten()
+            .filter(|s| s.role == Role::Leader)
+            .max_by_key(|s| s.epoch)
+            .map(|s| s.id)
+    }
+
+    /// Whether `id` is running (crashed nodes are not; paused ones are).
+    pub fn is_up(&self, id: NodeId) -> bool {
+        self.slots[id.index()].node.is_some()
+    }
+
+    /// Whether `id` is paused.
+    pub fn is_paused(&self, id: NodeId) -> bool {
+        self.slots[id.index()].paused
+    }
+
+    /// The protocol state of `id`, for inspection.
+    pub fn node(&self, id: NodeId) -> Option<&L> {
+        self.slots[id.index()].node.as_ref()
+    }
+
+    /// The state machine of `id`.
+    pub fn kv(&self, id: NodeId) -> &KvStore {
+        &self.slots[id.index()].kv
+    }
+
+    /// Traffic counters of `id`.
+    pub fn stats(&self, id: NodeId) -> &NodeStats {
+        &self.slots[id.index()].stats
+    }
+
+    /// The durable records of `id`.
+    pub fn durable_records(&self, id: NodeId) -> &[L::Record] {
+        self.slots[id.index()].storage.durable()
+    }
+
+    /// Storage of `id`, for corruption experiments.
+    pub fn storage_mut(&mut self, id: NodeId) -> &mut MemStorage<L::Record> {
+        &mut self.slots[id.index()].storage
+    }
+
+    /// The network, for faults.
+    pub fn network(&self) -> &Network {
+        &self.net
+    }
+
+    /// The network, for faults.
+    pub fn network_mut(&mut self) -> &mut Network {
+        &mut self.net
+    }
+
+    /// The event trace (hash and optional log).
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// Adds a line to the trace log (faults, client events), if one is kept.
+    pub fn note(&mut self, text: std::fmt::Arguments<'_>) {
+        let now = self.now;
+        self.trace.line(now, text);
+    }
+
+    /// Folds a driver event into the trace hash.
+    pub fn trace_record(&mut self, kind: u8, a: u64, b: u64, c: u64) {
+        let now = self.now;
+        self.trace.record(now, kind, a, b, c);
+    }
+
+    /// Crashes `id`: volatile state, queued input and unsynced records are lost.
+    pub fn crash(&mut self, id: NodeId) {
+        let slot = &mut self.slots[id.index()];
+        if slot.node.is_none() {
+            return;
+        }
+        let last = slot.status.expect("a running node has a status");
+        slot.node = None;
+        slot.inc += 1;
+        slot.storage.crash();
+        slot.unsynced.clear();
+        slot.fsync_inflight = false;
+        slot.held.clear();
+        slot.inbox.clear();
+        slot.run_scheduled = false;
+        slot.paused = false;
+        slot.timer_at = None;
+        slot.kv = KvStore::new();
+        slot.waiting.clear();
+        slot.status = None;
+        slot.stats.crashes += 1;
+        self.trace.record(self.now, 9, id.0 as u64, 0, 0);
+        self.trace.line(self.now, format_args!("{id} crashed"));
+        self.status_log.push(StatusChange {
+            time: self.now,
+            status: last,
+            up: false,
+        });
+    }
+
+    /// Boots a crashed node from its durable records.
+    pub fn restart(&mut self, id: NodeId) {
+        if self.slots[id.index()].node.is_some() {
+            return;
+        }
+        self.trace.line(self.now, format_args!("{id} restarted"));
+        self.boot(id);
+    }
+
+    /// Stops `id` from processing anything; input queues up (a SIGSTOP).
+    pub fn pause(&mut self, id: NodeId) {
+        self.slots[id.index()].paused = true;
+        self.trace.record(self.now, 10, id.0 as u64, 0, 0);
+    }
+
+    /// Lets a paused node run again: queued input and overdue timers are handled.
+    pub fn resume(&mut self, id: NodeId) {
+        let slot = &mut self.slots[id.index()];
+        if !slot.paused {
+            return;
+        }
+        slot.paused = false;
+        slot.timer_at = None;
+        self.trace.record(self.now, 11, id.0 as u64, 0, 0);
+        self.schedule_timer(id);
+        self.kick(id);
+    }
+
+    /// From now on, `id`'s clock runs `rate` times as fast as real time.
+    pub fn set_clock_rate(&mut self, id: NodeId, rate: f64) {
+        let now = self.now;
+        let slot = &mut self.slots[id.index()];
+        slot.clock.set_rate(now, rate);
+        slot.timer_at = None;
+        self.schedule_timer(id);
+    }
+
+    /// Overrides `id`'s fsync latency (None: back to the disk model).
+    pub fn set_fsync(&mut self, id: NodeId, fsync: Option<Dist>) {
+        self.slots[id.index()].fsync_override = fsync;
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,173 @@
+//! The network model: one-way latency per link, loss, duplication, extra delay and a link
+//! matrix for partitions (asymmetric allowed). Reordering comes from latency jitter.
+//!
+//! Clients sit outside the cluster's network: their links have their own latency and are
+//! never partitioned or lossy, as with Jepsen's control node. A partition therefore strands
+//! a leader's clients with it, which is exactly what makes an isolated leader interesting.
+
+use super::dist::Dist;
+use replog::rng::{DetRng, RngExt};
+use replog::{Nanos, NodeId};
+use serde::{Deserialize, Serialize};
+
+/// How the network behaves at the start of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetworkConfig {
+    /// One-way latency between nodes.
+    pub latency: Dist,
+    /// One-way latency between a client and a node.
+    pub client_latency: Dist,
+    /// Probability that a message between nodes is lost.
+    pub loss: f64,
+    /// Probability that a message between nodes is delivered twice.
+    pub duplicate: f64,
+    /// Per-link latency overrides: (from, to, latency).
+    pub links: Vec<(NodeId, NodeId, Dist)>,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig {
+            latency: Dist::Normal {
+                mean_ns: 500_000,
+                stddev_ns: 50_000,
+            },
+            client_latency: Dist::constant(100_000),
+            loss: 0.0,
+            duplicate: 0.0,
+            links: Vec::new(),
+        }
+    }
+}
+
+/// The live state of the network.
+#[derive(Clone, Debug)]
+pub struct Network {
+    n: usize,
+    latency: Vec<Dist>,
+    blocked: Vec<bool>,
+    loss: Vec<f64>,
+    extra_delay: Vec<Nanos>,
+    duplicate: f64,
+    client_latency: Dist,
+}
+
+/// What happens to one message: dropped, or delivered after each of these delays.
+pub type Copies = ([Nanos; 2], usize);
+
+impl Network {
+    pub fn new(n: usize, cfg: &NetworkConfig) -> Self {
+        let mut latency = vec![cfg.latency.clone(); n * n];
+        for (from, to, d) in &cfg.links {
+            latency[from.index() * n + to.index()] = d.clone();
+        }
+        Network {
+            n,
+            latency,
+            blocked: vec![false; n * n],
+            loss: vec![cfg.loss; n * n],
+            extra_delay: vec![0; n * n],
+            duplicate: cfg.duplicate,
+            client_latency: cfg.client_latency.clone(),
+        }
+    }
+
+    #[inline]
+    fn link(&self, from: NodeId, to: NodeId) -> usize {
+        from.index() * self.n + to.index()
+    }
+
+    /// Decides the fate of a message sent now from `from` to `to`.
+    pub fn route(&self, from: NodeId, to: NodeId, rng: &mut DetRng) -> Copies {
+        let l = self.link(from, to);
+        if self.blocked[l] {
+            return ([0; 2], 0);
+        }
+        if self.loss[l] > 0.0 && rng.random_bool(self.loss[l]) {
+            return ([0; 2], 0);
+        }
+        let first = self.latency[l].sample(rng) + self.extra_delay[l];
+        if self.duplicate > 0.0 && rng.random_bool(self.duplicate) {
+            let second = self.latency[l].sample(rng) + self.extra_delay[l];
+            ([first, second], 2)
+        } else {
+            ([first, 0], 1)
+        }
+    }
+
+    /// Latency of one client-to-node or node-to-client hop.
+    pub fn client_hop(&self, rng: &mut DetRng) -> Nanos {
+        self.client_latency.sample(rng)
+    }
+
+    /// Whether messages from `from` to `to` are cut.
+    pub fn is_blocked(&self, from: NodeId, to: NodeId) -> bool {
+        self.blocked[self.link(from, to)]
+    }
+
+    /// Cuts or restores the one-way link `from -> to`.
+    pub fn set_blocked(&mut self, from: NodeId, to: NodeId, blocked: bool) {
+        let l = self.link(from, to);
+        self.blocked[l] = blocked;
+    }
+
+    /// Restores every link (loss, delay and duplication are left alone).
+    pub fn heal(&mut self) {
+        self.blocked.iter_mut().for_each(|b| *b = false);
+    }
+
+    /// Sets the loss probability of `from -> to`.
+    pub fn set_loss(&mut self, from: NodeId, to: NodeId, p: f64) {
+        let l = self.link(from, to);
+        self.loss[l] = p;
+    }
+
+    /// Adds `extra` to the latency of `from -> to`.
+    pub fn set_extra_delay(&mut self, from: NodeId, to: NodeId, extra: Nanos) {
+        let l = self.link(from, to);
+        self.extra_delay[l] = extra;
+    }
+
+    /// Sets the duplication probability for every link.
+    pub fn set_duplicate(&mut self, p: f64) {
+        self.duplicate = p;
+    }
+
+    /// Nodes `a` can reach directly.
+    pub fn reachable_from(&self, a: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        (0..self.n as u32)
+            .map(NodeId)
+            .filter(move |&b| b != a && !self.is_blocked(a, b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use replog::rng::rng_for;
+
+    #[test]
+    fn a_blocked_link_drops_and_the_reverse_still_delivers() {
+        let mut net = Network::new(2, &NetworkConfig::default());
+        net.set_blocked(NodeId(0), NodeId(1), true);
+        let mut rng = rng_for(1, 1);
+        assert_eq!(net.route(NodeId(0), NodeId(1), &mut rng).1, 0);
+        assert_eq!(net.route(NodeId(1), NodeId(0), &mut rng).1, 1);
+    }
+
+    #[test]
+    fn loss_and_duplication_happen_at_their_rates() {
+        let cfg = NetworkConfig {
+            loss: 0.2,
+            duplicate: 0.1,
+            ..NetworkConfig::default()
+        };
+        let net = Network::new(2, &cfg);
+        let mut rng = rng_for(3, 3);
+        let n = 50_000;
+        let copies: usize = (0..n).map(|_| net.route(NodeId(0), NodeId(1), &mut rng).1).sum();
+        // Expected copies per message: 0.8 * 1.1 = 0.88.
+        let rate = copies as f64 / n as f64;
+        assert!((rate - 0.88).abs() < 0.01, "{rate}");
+    }
+}

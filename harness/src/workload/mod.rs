@@ -1,0 +1,454 @@
+//! Clients, as a sans-IO state machine shared by the simulator and the live load generator.
+//!
+//! Each client is a Jepsen process with one operation outstanding. It sends to the node it
+//! believes leads, follows `NotLeader` hints, resends the same (client, seq) after
+//! `request_timeout` to the next node (the state machine applies it once), and after
+//! `op_timeout` gives up and records `info`: the operation may or may not have happened. A
+//! client that gave up continues under a fresh process id, as in Jepsen, so the history
+//! keeps one open operation per process.
+//!
+//! Closed loop: a client starts its next operation when the last one ends (after
+//! `think_time`). Open loop: operations arrive as a Poisson process at `rate`; an idle client
+//! takes each arrival, and latency is measured from the arrival (the intended start), so a
+//! backlog shows up in latency instead of vanishing (no coordinated omission).
+
+pub mod keys;
+
+use crate::history::{Call, Event, Fun, Outcome};
+use crate::scenario::{LoopMode, WorkloadSpec};
+use crate::sim::ClientReply;
+use keys::{KeyChooser, key_name};
+use rand::RngExt;
+use replog::command::ClientCommand;
+use replog::rng::{DetRng, rng_for};
+use replog::{ClientId, CmdId, KvResult, Nanos, NodeId, Op};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+/// What the workload asks its driver to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientAction {
+    /// Send this request to `node`.
+    Send { node: NodeId, cmd: ClientCommand },
+    /// Call [`Workload::on_timer`] with `token` at `at`.
+    Timer { at: Nanos, token: u64 },
+    /// A client saw `cmd` take effect (for the durability invariant).
+    Acknowledged(CmdId),
+}
+
+/// How an operation ended, for metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpStatus {
+    Ok,
+    Fail,
+    Info,
+}
+
+/// One finished operation, for latency and throughput metrics.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpRecord {
+    pub process: u64,
+    pub f: Fun,
+    /// When the operation was meant to start (open loop: its arrival).
+    pub intended_ns: Nanos,
+    /// When the client sent it.
+    pub invoke_ns: Nanos,
+    /// When it ended (for `info`: when the client gave up).
+    pub end_ns: Nanos,
+    pub status: OpStatus,
+    /// Sends of the request, the first included.
+    pub attempts: u32,
+}
+
+impl OpRecord {
+    /// Latency from the intended start, which is what a user waiting for it experiences.
+    pub fn latency_ns(&self) -> Nanos {
+        self.end_ns - self.intended_ns
+    }
+}
+
+const TOKEN_CLIENT: u64 = 1 << 56;
+const TOKEN_ARRIVAL: u64 = 2 << 56;
+/// Tokens at or above this belong to the driver, not the workload.
+pub const TOKEN_DRIVER_BASE: u64 = 3 << 56;
+
+#[derive(Debug)]
+enum Phase {
+    /// Waiting to start an operation (closed loop) or for an arrival (open loop).
+    Idle,
+    /// Sent; waiting for a reply or the request timeout.
+    InFlight,
+    /// No leader known: waiting `retry_backoff` before resending.
+    Backoff,
+}
+
+#[derive(Debug)]
+struct Pending {
+    cmd: ClientCommand,
+    key: String,
+    call: Call,
+    intended: Nanos,
+    invoked: Nanos,
+    deadline: Nanos,
+    attempts: u32,
+    redirects: u32,
+}
+
+#[derive(Debug)]
+struct Client {
+    id: ClientId,
+    process: u64,
+    rng: DetRng,
+    seq: u64,
+    target: NodeId,
+    phase: Phase,
+    op: Option<Pending>,
+    timer_gen: u64,
+    /// The last value this client knows each key held, used as a cas's expected value.
+    last_seen: BTreeMap<usize, Option<String>>,
+}
+
+/// All clients of a run.
+pub struct Workload {
+    spec: WorkloadSpec,
+    nodes: usize,
+    keys: KeyChooser,
+    clients: Vec<Client>,
+    idle: VecDeque<usize>,
+    backlog: VecDeque<Nanos>,
+    arrivals: DetRng,
+    stopped: bool,
+    /// The history, in the order events happened.
+    pub history: Vec<Event>,
+    /// Finished operations.
+    pub ops: Vec<OpRecord>,
+    value_pad: String,
+}
+
+impl Workload {
+    /// Clients for a cluster of `nodes`; every random choice derives from `seed`, per client,
+    /// so both protocols see the same operations in the same order from each client.
+    pub fn new(spec: &WorkloadSpec, nodes: usize, seed: u64) -> Self {
+        let clients = (0..spec.clients)
+            .map(|i| Client {
+                id: i as ClientId,
+                process: i as u64,
+                rng: rng_for(seed, 0xc11e_0000 + i as u64),
+                seq: 0,
+                target: NodeId((i % nodes) as u32),
+                phase: Phase::Idle,
+                op: None,
+                timer_gen: 0,
+                last_seen: BTreeMap::new(),
+            })
+            .collect();
+        Workload {
+            keys: KeyChooser::new(spec),
+            spec: spec.clone(),
+            nodes,
+            clients,
+            idle: VecDeque::new(),
+            backlog: VecDeque::new(),
+            arrivals: rng_for(seed, 0xa441),
+            stopped: false,
+            history: Vec::new(),
+            ops: Vec::new(),
+            value_pad: "x".repeat(spec.value_size),
+        }
+    }
+
+    /// Starts the clients at `now`.
+    pub fn start(&mut self, now: Nanos, out: &mut Vec<ClientAction>) {
+        match self.spec.mode {
+            LoopMode::Closed => {
+                for i in 0..self.clients.len() {
+                    // Stagger starts over a millisecond so clients do not move in lockstep.
+                    let at = now + self.clients[i].rng.random_range(0..1_000_000);
+                    self.set_timer(i, at, out);
+                }
+            }
+            LoopMode::Open => {
+                self.idle.extend(0..self.clients.len());
+                let at = now + self.next_gap();
+                out.push(ClientAction::Timer {
+                    at,
+                    token: TOKEN_ARRIVAL,
+                });
+            }
+        }
+    }
+
+    /// No new operations from now on; those in flight continue.
+    pub fn stop(&mut self) {
+        self.stopped = true;
+        self.backlog.clear();
+    }
+
+    /// Ends the run: operations still open are recorded as `info`.
+    pub fn finish(&mut self, now: Nanos) {
+        for i in 0..self.clients.len() {
+            if self.clients[i].op.is_some() {
+                self.end_op(i, now, Outcome::Info);
+            }
+        }
+    }
+
+    /// Operations in flight.
+    pub fn in_flight(&self) -> usize {
+        self.clients.iter().filter(|c| c.op.is_some()).count()
+    }
+
+    fn next_gap(&mut self) -> Nanos {
+        let rate = self.spec.rate.expect("open loop has a rate");
+        let u: f64 = self.arrivals.random();
+        (-(1.0 - u).ln() / rate * 1e9) as Nanos
+    }
+
+    fn set_timer(&mut self, i: usize, at: Nanos, out: &mut Vec<ClientAction>) {
+        let c = &mut self.clients[i];
+        c.timer_gen += 1;
+        let token = TOKEN_CLIENT | ((i as u64) << 32) | (c.timer_gen & 0xffff_ffff);
+        out.push(ClientAction::Timer { at, token });
+    }
+
+    /// A timer set by the workload fired.
+    pub fn on_timer(&mut self, now: Nanos, token: u64, out: &mut Vec<ClientAction>) {
+        if token == TOKEN_ARRIVAL {
+            if self.stopped {
+                return;
+            }
+            self.backlog.push_back(now);
+            let at = now + self.next_gap();
+            out.push(ClientAction::Timer {
+                at,
+                token: TOKEN_ARRIVAL,
+            });
+            if let Some(i) = self.idle.pop_front() {
+                let intended = self.backlog.pop_front().expect("just pushed");
+                self.begin_op(i, now, intended, out);
+            }
+            return;
+        }
+        debug_assert_eq!(token & (0xff << 56), TOKEN_CLIENT);
+        let i = ((token >> 32) & 0xff_ffff) as usize;
+        if self.clients[i].timer_gen & 0xffff_ffff != token & 0xffff_ffff {
+            return; // superseded
+        }
+        match self.clients[i].phase {
+            Phase::Idle => {
+                if !self.stopped && self.spec.mode == LoopMode::Closed {
+                    self.begin_op(i, now, now, out);
+                }
+            }
+            Phase::Backoff => self.send(i, now, out),
+            Phase::InFlight => {
+                let deadline = self.clients[i].op.as_ref().expect("in flight").deadline;
+                if now >= deadline {
+                    self.end_op(i, now, Outcome::Info);
+                    self.next_op(i, now, out);
+                } else {
+                    // No answer: try the next node with the same (client, seq).
+                    let c = &mut self.clients[i];
+                    c.target = NodeId((c.target.0 + 1) % self.nodes as u32);
+                    self.send(i, now, out);
+                }
+            }
+        }
+    }
+
+    /// A reply reached client `client`.
+    pub fn on_reply(
+        &mut self,
+        now: Nanos,
+        client: ClientId,
+        reply: &ClientReply,
+        out: &mut Vec<ClientAction>,
+    ) {
+        let i = client as usize;
+        let c = &mut self.clients[i];
+        let Some(op) = c.op.as_mut() else { return };
+        if op.cmd.seq != reply.seq || !matches!(c.phase, Phase::InFlight) {
+            return; // an answer to an earlier attempt or operation
+        }
+        match &reply.result {
+            Err(not_leader) => {
+                op.redirects += 1;
+                match not_leader.hint {
+                    Some(h) if h != reply.node && op.redirects <= self.nodes as u32 => {
+                        c.target = h;
+                        self.send(i, now, out);
+                    }
+                    _ => {
+                        c.target = NodeId((reply.node.0 + 1) % self.nodes as u32);
+                        c.phase = Phase::Backoff;
+                        let at = now + self.spec.retry_backoff.0;
+                        self.set_timer(i, at, out);
+                    }
+                }
+            }
+            Ok(result) => {
+                let key_index = key_index(&op.key);
+                let outcome = match (&op.call, result) {
+                    (Call::Read, KvResult::Read(v)) => {
+                        c.last_seen.insert(key_index, v.clone());
+                        Outcome::Ok(v.clone())
+                    }
+                    (Call::Write(v), KvResult::Written) => {
+                        c.last_seen.insert(key_index, Some(v.clone()));
+                        Outcome::Ok(None)
+                    }
+                    (Call::Cas { new, .. }, KvResult::Cas { applied: true }) => {
+                        c.last_seen.insert(key_index, Some(new.clone()));
+                        Outcome::Ok(None)
+                    }
+                    (Call::Cas { .. }, KvResult::Cas { applied: false }) => {
+                        c.last_seen.remove(&key_index);
+                        Outcome::Fail
+                    }
+                    (call, result) => panic!("client {client}: reply {result:?} does not answer {call:?}"),
+                };
+                c.target = reply.node;
+                let id = CmdId::Client {
+                    client: c.id,
+                    seq: op.cmd.seq,
+                };
+                out.push(ClientAction::Acknowledged(id));
+                self.end_op(i, now, outcome);
+                self.next_op(i, now, out);
+            }
+        }
+    }
+
+    fn next_op(&mut self, i: usize, now: Nanos, out: &mut Vec<ClientAction>) {
+        if self.stopped {
+            return;
+        }
+        match self.spec.mode {
+            LoopMode::Closed => {
+                if self.spec.think_time.0 == 0 {
+                    self.begin_op(i, now, now, out);
+                } else {
+                    self.set_timer(i, now + self.spec.think_time.0, out);
+                }
+            }
+            LoopMode::Open => match self.backlog.pop_front() {
+                Some(intended) => self.begin_op(i, now, intended, out),
+                None => self.idle.push_back(i),
+            },
+        }
+    }
+
+    fn begin_op(&mut self, i: usize, now: Nanos, intended: Nanos, out: &mut Vec<ClientAction>) {
+        let key_i = self.keys.pick(&mut self.clients[i].rng);
+        let mix = &self.spec.mix;
+        let c = &mut self.clients[i];
+        c.seq += 1;
+        let key = key_name(key_i);
+        let roll = c.rng.random::<f64>() * (mix.read + mix.write + mix.cas);
+        let unique = || {
+            let mut v = format!("{}-{}", c.id, c.seq);
+            if v.len() < self.spec.value_size {
+                v.push_str(&self.value_pad[..self.spec.value_size - v.len()]);
+            }
+            v
+        };
+        let (call, op) = if roll < mix.read {
+            (Call::Read, Op::Get { key: key.clone() })
+        } else if roll < mix.read + mix.write {
+            let v = unique();
+            (
+                Call::Write(v.clone()),
+                Op::Put {
+                    key: key.clone(),
+                    value: v,
+                },
+            )
+        } else {
+            let new = unique();
+            let expected = c.last_seen.get(&key_i).cloned().flatten();
+            (
+                Call::Cas {
+                    expected: expected.clone(),
+                    new: new.clone(),
+                },
+                Op::Cas {
+                    key: key.clone(),
+                    expected,
+                    new,
+                },
+            )
+        };
+        self.history.push(Event::invoke(c.process, &key, &call, now));
+        c.op = Some(Pending {
+            cmd: ClientCommand {
+                client: c.id,
+                seq: c.seq,
+                op: Arc::new(op),
+            },
+            key,
+            call,
+            intended,
+            invoked: now,
+            deadline: now + self.spec.op_timeout.0,
+            attempts: 0,
+            redirects: 0,
+        });
+        self.send(i, now, out);
+    }
+
+    fn send(&mut self, i: usize, now: Nanos, out: &mut Vec<ClientAction>) {
+        let c = &mut self.clients[i];
+        let op = c.op.as_mut().expect("sending with no operation");
+        op.attempts += 1;
+        c.phase = Phase::InFlight;
+        out.push(ClientAction::Send {
+            node: c.target,
+            cmd: op.cmd.clone(),
+        });
+        let at = (now + self.spec.request_timeout.0).min(op.deadline);
+        self.set_timer(i, at, out);
+    }
+
+    fn end_op(&mut self, i: usize, now: Nanos, outcome: Outcome) {
+        let clients = self.clients.len() as u64;
+        let c = &mut self.clients[i];
+        let op = c.op.take().expect("ending an operation that is not open");
+        c.phase = Phase::Idle;
+        c.timer_gen += 1; // cancels the request timer
+        let process = c.process;
+        self.history
+            .push(Event::complete(process, &op.key, &op.call, &outcome, now));
+        let status = match outcome {
+            Outcome::Ok(_) => OpStatus::Ok,
+            Outcome::Fail => OpStatus::Fail,
+            Outcome::Info => {
+                // The operation may still take effect: continue as a new process.
+                c.process += clients;
+                OpStatus::Info
+            }
+        };
+        let f = match op.call {
+            Call::Read => Fun::Read,
+            Call::Write(_) => Fun::Write,
+            Call::Cas { .. } => Fun::Cas,
+        };
+        self.ops.push(OpRecord {
+            process,
+            f,
+            intended_ns: op.intended,
+            invoke_ns: op.invoked,
+            end_ns: now,
+            status,
+            attempts: op.attempts,
+        });
+    }
+}
+
+fn key_index(key: &str) -> usize {
+    key[1..].parse().expect("keys are named k<index>")
+}
+
+#[cfg(test)]
+mod tests;
