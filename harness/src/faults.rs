@@ -279,6 +279,19 @@ pub fn apply(
             &mut |a, b| backend.set_blocked(a, b, true),
             ring_links(n, &mut rng),
         ),
+        Partial => match leader_of(&statuses) {
+            Some(l) => {
+                for &t in targeted.iter().filter(|&&t| t != l) {
+                    backend.set_blocked(t, l, true);
+                    backend.set_blocked(l, t, true);
+                }
+                record.label = format!("partial: {} cut from leader {l}", names(&targeted));
+            }
+            None => {
+                record.applied = false;
+                record.label = "partial: no leader to cut from, skipped".into();
+            }
+        },
         OneWay => {
             for &t in &targeted {
                 for other in (0..n as u32).map(NodeId).filter(|&o| o != t) {

@@ -9,8 +9,11 @@
 pub mod check;
 pub mod faults;
 pub mod history;
+pub mod live;
 pub mod metrics;
+pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod suite;
 pub mod workload;

@@ -1,1 +1,566 @@
-fn main() {}
+//! `workbench`: run Raft and multi-Paxos side by side and compare them.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use harness::report::{self, ReportInput, RunResult, ScenarioResults, SweepPoint, SweepResult, store};
+use harness::scenario::{Dur, LoopMode, Scenario};
+use harness::suite::{self, Job};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "workbench",
+    version,
+    about = "Raft against multi-Paxos: identical workloads and faults, checked for correctness, measured and compared.",
+    after_help = "Examples:\n  workbench suite --quick\n  workbench run scenarios/leader-crash.toml --seeds 3\n  workbench check reports/latest/runs/leader-crash/raft-seed1/history.jsonl"
+)]
+struct Cli {
+    /// Print nothing but errors.
+    #[arg(long, global = true)]
+    quiet: bool,
+    /// Print results as JSON on stdout (for scripts).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one scenario for one or every protocol, check it, and write a report.
+    #[command(
+        after_help = "Examples:\n  workbench run scenarios/leader-crash.toml\n  workbench run scenarios/bridge.toml --protocol paxos --seed 7\n  workbench run scenarios/loss-5pct.toml --seeds 5 --out /tmp/loss"
+    )]
+    Run {
+        /// The scenario file (TOML; see docs/formats.md).
+        scenario: PathBuf,
+        /// raft, paxos, null, or all (the scenario's protocols).
+        #[arg(long, default_value = "all")]
+        protocol: String,
+        /// First seed (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Number of consecutive seeds to run.
+        #[arg(long, default_value_t = 1)]
+        seeds: u64,
+        /// Output directory (default: reports/run-<scenario>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Keep a readable event trace of each run (trace.log beside its history).
+        #[arg(long)]
+        trace: bool,
+        /// sim (the deterministic simulator) or live (real processes on 127.0.0.1).
+        #[arg(long, default_value = "sim")]
+        backend: String,
+    },
+    /// Run every scenario in scenarios/ for both protocols and write the comparison report.
+    #[command(after_help = "Examples:\n  workbench suite --quick\n  workbench suite --out reports/sample")]
+    Suite {
+        /// Shorter runs (each workload at most 2 s, faults compressed in proportion).
+        #[arg(long)]
+        quick: bool,
+        /// Output directory.
+        #[arg(long, default_value = "reports/latest")]
+        out: PathBuf,
+        /// Where the scenario files are.
+        #[arg(long, default_value = "scenarios")]
+        scenarios: PathBuf,
+        /// Seeds per scenario and protocol.
+        #[arg(long)]
+        seeds: Option<u64>,
+        /// Worker threads (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
+    /// Offered load against latency: the scenario in open loop at each rate, every protocol.
+    #[command(
+        after_help = "Examples:\n  workbench sweep scenarios/steady-5.toml --rates 5000,10000,20000,40000"
+    )]
+    Sweep {
+        scenario: PathBuf,
+        /// Comma-separated arrival rates (operations per second).
+        #[arg(long, value_delimiter = ',', required = true)]
+        rates: Vec<f64>,
+        #[arg(long, default_value = "all")]
+        protocol: String,
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check a history for linearizability (exit code 1 if it is not).
+    #[command(
+        after_help = "Examples:\n  workbench check reports/latest/runs/bridge/raft-seed1/history.jsonl\n  workbench check --format jepsen-log ../shared/testdata/jepsen-etcd/etcd_000.log"
+    )]
+    Check {
+        history: PathBuf,
+        /// jsonl (history.jsonl, see docs/formats.md) or jepsen-log (Jepsen's log format).
+        #[arg(long, default_value = "jsonl")]
+        format: String,
+    },
+    /// Rebuild a report from the raw data in DIR (runs/ and sweeps/) without rerunning.
+    #[command(after_help = "Examples:\n  workbench report reports/sample")]
+    Report { dir: PathBuf },
+    /// Run one live node process (TCP, file WAL) from a cluster file.
+    #[command(after_help = "Examples:\n  workbench node --cluster cluster.toml --id 0 --data /var/lib/wb/n0")]
+    Node {
+        /// The cluster file: protocol, knobs and every node's address.
+        #[arg(long)]
+        cluster: PathBuf,
+        /// This node's id in the cluster file.
+        #[arg(long)]
+        id: u32,
+        /// Data directory (the write-ahead log lives here).
+        #[arg(long)]
+        data: PathBuf,
+    },
+}
+
+/// Success, a failed check, or bad input.
+enum Outcome {
+    Correct,
+    Violations,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("WORKBENCH_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    match dispatch(&cli) {
+        Ok(Outcome::Correct) => ExitCode::SUCCESS,
+        Ok(Outcome::Violations) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(cli: &Cli) -> Result<Outcome> {
+    match &cli.command {
+        Command::Run {
+            scenario,
+            protocol,
+            seed,
+            seeds,
+            out,
+            trace,
+            backend,
+        } => cmd_run(
+            cli,
+            scenario,
+            protocol,
+            *seed,
+            *seeds,
+            out.as_deref(),
+            *trace,
+            backend,
+        ),
+        Command::Suite {
+            quick,
+            out,
+            scenarios,
+            seeds,
+            jobs,
+        } => cmd_suite(cli, *quick, out, scenarios, *seeds, *jobs),
+        Command::Sweep {
+            scenario,
+            rates,
+            protocol,
+            seed,
+            out,
+        } => cmd_sweep(cli, scenario, rates, protocol, *seed, out.as_deref()),
+        Command::Check { history, format } => cmd_check(cli, history, format),
+        Command::Report { dir } => cmd_report(cli, dir),
+        Command::Node { cluster, id, data } => {
+            harness::live::node_main(&harness::live::NodeArgs {
+                cluster: cluster.clone(),
+                id: *id,
+                data: data.clone(),
+            })?;
+            Ok(Outcome::Correct)
+        }
+    }
+}
+
+fn progress(cli: &Cli, len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if cli.quiet || cli.json {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {msg:12} [{bar:40}] {pos}/{len} {elapsed_precise} (eta {eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+fn protocols_for(scenario: &Scenario, protocol: &str) -> Result<Vec<String>> {
+    if protocol == "all" {
+        return Ok(scenario.protocols());
+    }
+    if !harness::scenario::PROTOCOLS.contains(&protocol) {
+        bail!("unknown protocol {protocol:?}: expected raft, paxos, null or all");
+    }
+    Ok(vec![protocol.to_string()])
+}
+
+/// Runs jobs with a progress bar; returns results grouped by scenario, failing on errors.
+fn run_all(cli: &Cli, jobs: Vec<Job>, threads: usize, what: &str) -> Result<Vec<RunResult>> {
+    let bar = progress(cli, jobs.len() as u64, what);
+    let results = suite::run_jobs(&jobs, threads, &|_, r| {
+        if let Ok(r) = r
+            && !r.summary.correct
+        {
+            bar.println(format!(
+                "VIOLATION: {} {} seed {}: reproduce with `cargo run --release -- run <scenario> --protocol {} --seed {}`",
+                r.summary.scenario, r.summary.protocol, r.summary.seed, r.summary.protocol, r.summary.seed
+            ));
+        }
+        bar.inc(1);
+    });
+    bar.finish_and_clear();
+    results
+        .into_iter()
+        .map(|r| r.map_err(anyhow::Error::msg))
+        .collect()
+}
+
+fn group(results: Vec<RunResult>, scenarios: &[(Scenario, String)]) -> Vec<ScenarioResults> {
+    let mut out: Vec<ScenarioResults> = scenarios
+        .iter()
+        .map(|(s, src)| ScenarioResults {
+            scenario: s.clone(),
+            source: src.clone(),
+            runs: Vec::new(),
+        })
+        .collect();
+    for r in results {
+        if let Some(g) = out.iter_mut().find(|g| g.scenario.name == r.summary.scenario) {
+            g.runs.push(r);
+        }
+    }
+    for g in &mut out {
+        g.runs
+            .sort_by_key(|r| (report::protocol_rank(&r.summary.protocol), r.summary.seed));
+    }
+    out
+}
+
+fn save_all(out: &Path, groups: &[ScenarioResults]) -> Result<()> {
+    for g in groups {
+        store::save_scenario(out, &g.scenario, &g.source).map_err(anyhow::Error::msg)?;
+        for r in &g.runs {
+            store::save_run(out, r).map_err(anyhow::Error::msg)?;
+        }
+    }
+    Ok(())
+}
+
+fn print_table(cli: &Cli, groups: &[ScenarioResults]) -> bool {
+    let mut all_correct = true;
+    let mut rows = Vec::new();
+    for g in groups {
+        for r in &g.runs {
+            let s = &r.summary;
+            all_correct &= s.correct;
+            rows.push(s.clone());
+            if !cli.quiet && !cli.json {
+                println!(
+                    "{:<38} {:<6} seed {:<4} {:<5} {:>8.0} ops/s  p50 {:>7.2} ms  p99 {:>8.2} ms  info {:>4}  msgs/cmd {:>6.2}",
+                    s.scenario,
+                    s.protocol,
+                    s.seed,
+                    if s.correct { "ok" } else { "FAIL" },
+                    s.throughput_ops_per_s,
+                    s.latency.all.p50_ns as f64 / 1e6,
+                    s.latency.all.p99_ns as f64 / 1e6,
+                    s.ops.info,
+                    s.messages.messages_per_command
+                );
+            }
+        }
+    }
+    if cli.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).expect("summaries serialize")
+        );
+    }
+    all_correct
+}
+
+fn cmd_run(
+    cli: &Cli,
+    path: &Path,
+    protocol: &str,
+    seed: Option<u64>,
+    seeds: u64,
+    out: Option<&Path>,
+    trace: bool,
+    backend: &str,
+) -> Result<Outcome> {
+    let live = match backend {
+        "sim" => false,
+        "live" => true,
+        other => bail!("--backend: unknown backend {other:?}: expected sim or live"),
+    };
+    let scenario = Scenario::load(path)?;
+    let first = seed.unwrap_or(scenario.seed);
+    let mut jobs = Vec::new();
+    let protocols = if live && protocol == "etcd" {
+        vec!["etcd".to_string()]
+    } else {
+        protocols_for(&scenario, protocol)?
+    };
+    for p in protocols {
+        for s in first..first + seeds.max(1) {
+            jobs.push(Job {
+                scenario: scenario.clone(),
+                source: path.display().to_string(),
+                protocol: p.clone(),
+                seed: s,
+                trace_log_bytes: if trace { 64 << 20 } else { 0 },
+                live,
+            });
+        }
+    }
+    // Live runs share the machine's ports and cores: one at a time.
+    let threads = if live { 1 } else { suite::default_threads() };
+    let results = run_all(cli, jobs, threads, &scenario.name)?;
+    let groups = group(results, &[(scenario.clone(), path.display().to_string())]);
+    let out = out.map_or_else(
+        || PathBuf::from(format!("reports/run-{}", scenario.name)),
+        Path::to_path_buf,
+    );
+    save_all(&out, &groups)?;
+    let input = ReportInput {
+        title: format!("Scenario {}", scenario.name),
+        backend_note: if live {
+            "live processes on 127.0.0.1 (wall-clock times)".into()
+        } else {
+            "deterministic simulator".into()
+        },
+        scenarios: groups.clone(),
+        regenerate: format!("cargo run --release -- report {}", out.display()),
+        ..ReportInput::default()
+    };
+    report::write_report(&out, &input).map_err(anyhow::Error::msg)?;
+    let ok = print_table(cli, &groups);
+    if !cli.quiet && !cli.json {
+        println!("report: {}", out.join("index.html").display());
+    }
+    Ok(if ok { Outcome::Correct } else { Outcome::Violations })
+}
+
+fn cmd_suite(
+    cli: &Cli,
+    quick: bool,
+    out: &Path,
+    dir: &Path,
+    seeds: Option<u64>,
+    threads: Option<usize>,
+) -> Result<Outcome> {
+    let mut scenarios = suite::load_scenarios(dir).map_err(anyhow::Error::msg)?;
+    if quick {
+        for (s, _) in &mut scenarios {
+            *s = suite::quick(s, Dur(2_000_000_000));
+        }
+    }
+    let seeds = seeds.unwrap_or(1).max(1);
+    let mut jobs = Vec::new();
+    for (s, src) in &scenarios {
+        for p in s.protocols() {
+            for seed in s.seed..s.seed + seeds {
+                jobs.push(Job {
+                    scenario: s.clone(),
+                    source: src.clone(),
+                    protocol: p.clone(),
+                    seed,
+                    trace_log_bytes: 0,
+                    live: false,
+                });
+            }
+        }
+    }
+    let threads = threads.unwrap_or_else(suite::default_threads);
+    let results = run_all(cli, jobs, threads, "suite")?;
+    let groups = group(results, &scenarios);
+    if out.exists() {
+        // Old runs would be read back by `workbench report`; start clean.
+        std::fs::remove_dir_all(out).with_context(|| format!("clearing {}", out.display()))?;
+    }
+    save_all(out, &groups)?;
+    let input = ReportInput {
+        title: "Raft vs multi-Paxos: the workbench suite".into(),
+        backend_note: format!(
+            "deterministic simulator, {} suite, {seeds} seed{} per scenario and protocol",
+            if quick { "quick" } else { "full" },
+            if seeds == 1 { "" } else { "s" }
+        ),
+        scenarios: groups.clone(),
+        regenerate: format!("cargo run --release -- report {}", out.display()),
+        ..ReportInput::default()
+    };
+    report::write_report(out, &input).map_err(anyhow::Error::msg)?;
+    let ok = print_table(cli, &groups);
+    if !cli.quiet && !cli.json {
+        println!("report: {}", out.join("index.html").display());
+    }
+    Ok(if ok { Outcome::Correct } else { Outcome::Violations })
+}
+
+/// The scenario run open-loop at `rate` operations per second.
+fn at_rate(s: &Scenario, rate: f64) -> Scenario {
+    let mut s = s.clone();
+    s.workload.mode = LoopMode::Open;
+    s.workload.rate = Some(rate);
+    // Enough clients that concurrency, not the client count, limits an overloaded cluster.
+    s.workload.clients = s.workload.clients.max(256);
+    s
+}
+
+fn cmd_sweep(
+    cli: &Cli,
+    path: &Path,
+    rates: &[f64],
+    protocol: &str,
+    seed: Option<u64>,
+    out: Option<&Path>,
+) -> Result<Outcome> {
+    let scenario = Scenario::load(path)?;
+    for r in rates {
+        if !(r.is_finite() && *r > 0.0) {
+            bail!("--rates: {r} is not a positive rate");
+        }
+    }
+    let seed = seed.unwrap_or(scenario.seed);
+    let mut jobs = Vec::new();
+    for p in protocols_for(&scenario, protocol)? {
+        for &rate in rates {
+            jobs.push(Job {
+                scenario: at_rate(&scenario, rate),
+                source: path.display().to_string(),
+                protocol: p.clone(),
+                seed,
+                trace_log_bytes: 0,
+                live: false,
+            });
+        }
+    }
+    let results = run_all(cli, jobs.clone(), suite::default_threads(), "sweep")?;
+    let sweep = SweepResult {
+        scenario: scenario.name.clone(),
+        source: path.display().to_string(),
+        seed,
+        points: jobs
+            .iter()
+            .zip(&results)
+            .map(|(j, r)| SweepPoint {
+                protocol: j.protocol.clone(),
+                offered_ops_per_s: j.scenario.workload.rate.expect("open loop"),
+                achieved_ops_per_s: r.summary.throughput_ops_per_s,
+                p50_ns: r.summary.latency.all.p50_ns,
+                p99_ns: r.summary.latency.all.p99_ns,
+                correct: r.summary.correct,
+            })
+            .collect(),
+    };
+    let out = out.map_or_else(
+        || PathBuf::from(format!("reports/sweep-{}", scenario.name)),
+        Path::to_path_buf,
+    );
+    store::save_sweep(&out, &sweep).map_err(anyhow::Error::msg)?;
+    let input = ReportInput {
+        title: format!("Load sweep: {}", scenario.name),
+        backend_note: "deterministic simulator, open-loop Poisson arrivals".into(),
+        sweeps: vec![sweep.clone()],
+        regenerate: format!("cargo run --release -- report {}", out.display()),
+        ..ReportInput::default()
+    };
+    report::write_report(&out, &input).map_err(anyhow::Error::msg)?;
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&sweep)?);
+    } else if !cli.quiet {
+        for p in &sweep.points {
+            println!(
+                "{:<6} offered {:>8.0}  achieved {:>8.0} ops/s  p50 {:>8.2} ms  p99 {:>9.2} ms  {}",
+                p.protocol,
+                p.offered_ops_per_s,
+                p.achieved_ops_per_s,
+                p.p50_ns as f64 / 1e6,
+                p.p99_ns as f64 / 1e6,
+                if p.correct { "ok" } else { "FAIL" }
+            );
+        }
+        println!("report: {}", out.join("index.html").display());
+    }
+    let ok = sweep.points.iter().all(|p| p.correct);
+    Ok(if ok { Outcome::Correct } else { Outcome::Violations })
+}
+
+fn cmd_check(cli: &Cli, path: &Path, format: &str) -> Result<Outcome> {
+    let summary = match format {
+        "jsonl" => {
+            let events = harness::history::read_jsonl(path)?;
+            harness::check::verdict::check_history(&events)
+        }
+        "jepsen-log" => harness::check::verdict::check_jepsen_log(path).map_err(anyhow::Error::msg)?,
+        other => bail!("--format: unknown format {other:?}: expected jsonl or jepsen-log"),
+    };
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else if !cli.quiet {
+        match summary.linearizable {
+            Some(true) => println!(
+                "{}: linearizable ({} operations, {} keys)",
+                path.display(),
+                summary.operations,
+                summary.keys
+            ),
+            Some(false) => println!(
+                "{}: NOT linearizable\n{}",
+                path.display(),
+                summary.counterexample.as_deref().unwrap_or("")
+            ),
+            None => println!("{}: unknown (the checker's budget ran out)", path.display()),
+        }
+    }
+    Ok(if summary.linearizable == Some(true) {
+        Outcome::Correct
+    } else {
+        Outcome::Violations
+    })
+}
+
+fn cmd_report(cli: &Cli, dir: &Path) -> Result<Outcome> {
+    let (scenarios, sweeps) = store::load(dir).map_err(anyhow::Error::msg)?;
+    if scenarios.is_empty() && sweeps.is_empty() {
+        bail!("{}: no runs/ or sweeps/ to build a report from", dir.display());
+    }
+    let input = ReportInput {
+        title: "Raft vs multi-Paxos: the workbench suite".into(),
+        backend_note: "rebuilt from saved runs".into(),
+        scenarios,
+        sweeps,
+        regenerate: format!("cargo run --release -- report {}", dir.display()),
+        ..ReportInput::default()
+    };
+    report::write_report(dir, &input).map_err(anyhow::Error::msg)?;
+    if !cli.quiet {
+        println!("report: {}", dir.join("index.html").display());
+    }
+    let ok = input
+        .scenarios
+        .iter()
+        .all(|s| s.runs.iter().all(|r| r.summary.correct));
+    Ok(if ok { Outcome::Correct } else { Outcome::Violations })
+}

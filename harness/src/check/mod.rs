@@ -1,2 +1,3 @@
 //! Correctness checking: linearizability of client histories.
 pub mod invariants;
+pub mod verdict;

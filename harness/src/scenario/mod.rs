@@ -260,6 +260,7 @@ impl Scenario {
             Partition => (true, true, false, false, false, false, false),
             Bridge => (true, false, false, false, false, false, false),
             OneWay => (true, false, false, false, false, false, true),
+            Partial => (true, false, false, false, false, false, false),
             MajoritiesRing | Heal => (false, false, false, false, false, false, false),
             Loss => (true, false, true, false, false, false, false),
             Delay => (true, false, false, true, false, false, false),
@@ -504,7 +505,7 @@ pub fn random_nemesis(r: &RandomNemesisSpec, run_ns: u64, seed: u64) -> Vec<Faul
                 start.target = named(side);
             }
             Isolate | OneWay => start.target = named(leader_or_follower),
-            Bridge => start.target = named(NamedTarget::Follower),
+            Bridge | Partial => start.target = named(NamedTarget::Follower),
             MajoritiesRing | Heal | Restart | Resume => {}
             Loss => {
                 start.probability = Some(rng.random_range(0.05..0.3));

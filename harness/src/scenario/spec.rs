@@ -429,6 +429,9 @@ pub enum FaultKind {
     Bridge,
     MajoritiesRing,
     OneWay,
+    /// The target loses its links to the current leader (both ways) and keeps every other
+    /// link: the partial partition that destabilises Raft without PreVote/CheckQuorum.
+    Partial,
     Heal,
     Loss,
     Delay,
@@ -447,8 +450,8 @@ pub struct FaultSpec {
     /// When it fires, from the start of the run.
     pub at: Dur,
     pub action: FaultKind,
-    /// crash, restart, pause, resume, isolate, one_way, clock_skew, slow_disk, bridge
-    /// (the bridge node); partition (one side; the rest form the other); loss, delay
+    /// crash, restart, pause, resume, isolate, one_way, partial, clock_skew, slow_disk,
+    /// bridge (the bridge node); partition (one side; the rest form the other); loss, delay
     /// (every link to and from the targets).
     #[serde(default)]
     pub target: Option<TargetSpec>,
@@ -489,7 +492,7 @@ pub struct RandomNemesisSpec {
     /// Mean time between fault starts (exponentially distributed).
     pub mean_interval: Dur,
     /// Kinds to draw from: crash, pause, partition, isolate, bridge, majorities_ring, one_way,
-    /// loss, delay, duplicate, clock_skew, slow_disk. Each is healed after `fault_duration`.
+    /// partial, loss, delay, duplicate, clock_skew, slow_disk. Each is healed after `fault_duration`.
     pub kinds: Vec<FaultKind>,
     /// Mean time a fault lasts before it is healed (uniform in [0.5, 1.5] times it).
     #[serde(default = "default_fault_duration")]
