@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod faults;
+pub mod explore;
 pub mod history;
 pub mod live;
 pub mod metrics;

@@ -103,6 +103,26 @@ enum Command {
     /// Rebuild a report from the raw data in DIR (runs/ and sweeps/) without rerunning.
     #[command(after_help = "Examples:\n  workbench report reports/sample")]
     Report { dir: PathBuf },
+    /// Explore message orders and crash points of a write-once algorithm, looking for
+    /// violations of agreement, validity and termination.
+    #[command(after_help = "Algorithms: coordinator, majority-vote, tiebreak-vote, naive-failover, synod\n\nExamples:\n  workbench explore majority-vote\n  workbench explore synod --nodes 3 --out reports/explore")]
+    Explore {
+        algorithm: String,
+        /// Cluster size (default: the algorithm's smallest interesting one).
+        #[arg(long)]
+        nodes: Option<usize>,
+        /// Bound on the steps of one schedule in exhaustive search.
+        #[arg(long)]
+        max_depth: Option<usize>,
+        /// Seeded random walks beyond the exhaustive bound.
+        #[arg(long)]
+        walks: Option<u64>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Where counterexample timelines and sequence diagrams (SVG) go.
+        #[arg(long, default_value = "reports/explore")]
+        out: PathBuf,
+    },
     /// Run one live node process (TCP, file WAL) from a cluster file.
     #[command(after_help = "Examples:\n  workbench node --cluster cluster.toml --id 0 --data /var/lib/wb/n0")]
     Node {
@@ -176,6 +196,27 @@ fn dispatch(cli: &Cli) -> Result<Outcome> {
         } => cmd_sweep(cli, scenario, rates, protocol, *seed, out.as_deref()),
         Command::Check { history, format } => cmd_check(cli, history, format),
         Command::Report { dir } => cmd_report(cli, dir),
+        Command::Explore {
+            algorithm,
+            nodes,
+            max_depth,
+            walks,
+            seed,
+            out,
+        } => {
+            let ok = harness::explore::run_cli(&harness::explore::ExploreArgs {
+                algorithm: algorithm.clone(),
+                nodes: *nodes,
+                max_depth: *max_depth,
+                walks: *walks,
+                seed: *seed,
+                out: out.clone(),
+                json: cli.json,
+                quiet: cli.quiet,
+            })
+            .map_err(anyhow::Error::msg)?;
+            Ok(if ok { Outcome::Correct } else { Outcome::Violations })
+        }
         Command::Node { cluster, id, data } => {
             harness::live::node_main(&harness::live::NodeArgs {
                 cluster: cluster.clone(),

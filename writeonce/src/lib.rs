@@ -1,0 +1,1 @@
+//! writeonce (in progress)
