@@ -6,9 +6,10 @@
 //! | [`history`] | client histories (`history.jsonl`) |
 //! | [`check`] | the linearizability checker and protocol invariants |
 
+pub mod campaign;
 pub mod check;
-pub mod faults;
 pub mod explore;
+pub mod faults;
 pub mod history;
 pub mod live;
 pub mod metrics;

@@ -103,9 +103,46 @@ enum Command {
     /// Rebuild a report from the raw data in DIR (runs/ and sweeps/) without rerunning.
     #[command(after_help = "Examples:\n  workbench report reports/sample")]
     Report { dir: PathBuf },
+    /// Fault-injection campaign: many seeds times a Jepsen-like mix of fault schedules, for
+    /// each protocol; every run checked, every failure saved with its reproduce command.
+    #[command(
+        after_help = "Schedules: kill, pause, partition-one, partition-halves, majorities-ring, bridge,\n  leader-isolation, one-way, lossy-network, clock-skew, slow-disk, crash-unsynced, mixed\n\nExamples:\n  workbench campaign --seeds 100\n  workbench campaign --seeds 1000 --verify-determinism\n  workbench campaign --schedules kill,bridge --protocol raft --seeds 20"
+    )]
+    Campaign {
+        /// Seeds per schedule and protocol.
+        #[arg(long, default_value_t = 100)]
+        seeds: u64,
+        #[arg(long, default_value_t = 1)]
+        first_seed: u64,
+        #[arg(long, default_value_t = 5)]
+        nodes: usize,
+        /// Workload length of each run.
+        #[arg(long, default_value = "5s")]
+        duration: String,
+        /// raft, paxos, or all.
+        #[arg(long, default_value = "all")]
+        protocol: String,
+        /// Comma-separated schedule names (default: all).
+        #[arg(long, value_delimiter = ',')]
+        schedules: Vec<String>,
+        /// Run each seed twice and require identical event traces.
+        #[arg(long)]
+        verify_determinism: bool,
+        /// Where failing runs are saved.
+        #[arg(long, default_value = "reports/campaign")]
+        out: PathBuf,
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Switch on a deliberately broken protocol variant (raft_commit_old_terms_by_count,
+        /// ack_before_quorum, paxos_ignore_promised_values) to see the campaign catch it.
+        #[arg(long)]
+        bug: Vec<String>,
+    },
     /// Explore message orders and crash points of a write-once algorithm, looking for
     /// violations of agreement, validity and termination.
-    #[command(after_help = "Algorithms: coordinator, majority-vote, tiebreak-vote, naive-failover, synod\n\nExamples:\n  workbench explore majority-vote\n  workbench explore synod --nodes 3 --out reports/explore")]
+    #[command(
+        after_help = "Algorithms: coordinator, majority-vote, tiebreak-vote, naive-failover, synod\n\nExamples:\n  workbench explore majority-vote\n  workbench explore synod --nodes 3 --out reports/explore"
+    )]
     Explore {
         algorithm: String,
         /// Cluster size (default: the algorithm's smallest interesting one).
@@ -196,6 +233,30 @@ fn dispatch(cli: &Cli) -> Result<Outcome> {
         } => cmd_sweep(cli, scenario, rates, protocol, *seed, out.as_deref()),
         Command::Check { history, format } => cmd_check(cli, history, format),
         Command::Report { dir } => cmd_report(cli, dir),
+        Command::Campaign {
+            seeds,
+            first_seed,
+            nodes,
+            duration,
+            protocol,
+            schedules,
+            verify_determinism,
+            out,
+            jobs,
+            bug,
+        } => cmd_campaign(
+            cli,
+            *seeds,
+            *first_seed,
+            *nodes,
+            duration,
+            protocol,
+            schedules,
+            *verify_determinism,
+            out,
+            *jobs,
+            bug,
+        ),
         Command::Explore {
             algorithm,
             nodes,
@@ -604,4 +665,105 @@ fn cmd_report(cli: &Cli, dir: &Path) -> Result<Outcome> {
         .iter()
         .all(|s| s.runs.iter().all(|r| r.summary.correct));
     Ok(if ok { Outcome::Correct } else { Outcome::Violations })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cmd_campaign(
+    cli: &Cli,
+    seeds: u64,
+    first_seed: u64,
+    nodes: usize,
+    duration: &str,
+    protocol: &str,
+    schedules: &[String],
+    verify_determinism: bool,
+    out: &Path,
+    jobs: Option<usize>,
+    bugs: &[String],
+) -> Result<Outcome> {
+    use harness::campaign::{CampaignConfig, default_schedules, run_campaign};
+    let all = default_schedules();
+    let chosen = if schedules.is_empty() {
+        all
+    } else {
+        let mut v = Vec::new();
+        for name in schedules {
+            match all.iter().find(|s| s.name == name) {
+                Some(s) => v.push(s.clone()),
+                None => bail!(
+                    "--schedules: unknown schedule {name:?}: expected one of {}",
+                    all.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+                ),
+            }
+        }
+        v
+    };
+    if !(1..=15).contains(&nodes) {
+        bail!("--nodes: {nodes} is out of range: expected 1 to 15");
+    }
+    let duration =
+        Dur(harness::scenario::parse_duration(duration).map_err(|e| anyhow::anyhow!("--duration: {e}"))?);
+    let mut bug_set = replog::Bugs::default();
+    for b in bugs {
+        match b.as_str() {
+            "raft_commit_old_terms_by_count" => bug_set.raft_commit_old_terms_by_count = true,
+            "ack_before_quorum" => bug_set.ack_before_quorum = true,
+            "paxos_ignore_promised_values" => bug_set.paxos_ignore_promised_values = true,
+            other => bail!("--bug: unknown bug {other:?}"),
+        }
+    }
+    let protocols = match protocol {
+        "all" => vec!["raft".to_string(), "paxos".to_string()],
+        "raft" | "paxos" | "null" => vec![protocol.to_string()],
+        other => bail!("--protocol: unknown protocol {other:?}: expected raft, paxos or all"),
+    };
+    let cfg = CampaignConfig {
+        seeds: seeds.max(1),
+        first_seed,
+        nodes,
+        duration,
+        protocols,
+        schedules: chosen,
+        verify_determinism,
+        threads: jobs.unwrap_or_else(suite::default_threads),
+        bugs: bug_set,
+    };
+    let total = cfg.seeds
+        * cfg.schedules.len() as u64
+        * cfg.protocols.len() as u64
+        * if verify_determinism { 2 } else { 1 };
+    let bar = progress(cli, total, "campaign");
+    let started = std::time::Instant::now();
+    let report = run_campaign(&cfg, out, &|n| bar.inc(n)).map_err(anyhow::Error::msg)?;
+    bar.finish_and_clear();
+    if cli.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if !cli.quiet {
+        print!("{}", report.table());
+        for f in &report.failures {
+            println!(
+                "FAILED {} {} seed {}: {}\n  saved: {}\n  reproduce: {}",
+                f.protocol, f.schedule, f.seed, f.reason, f.saved_to, f.reproduce
+            );
+        }
+        println!(
+            "{} runs in {:.1} s; {}",
+            total,
+            started.elapsed().as_secs_f64(),
+            if report.clean() {
+                "no violations".to_string()
+            } else {
+                format!(
+                    "{} failing runs saved under {}",
+                    report.failures.len(),
+                    out.display()
+                )
+            }
+        );
+    }
+    Ok(if report.clean() {
+        Outcome::Correct
+    } else {
+        Outcome::Violations
+    })
 }
