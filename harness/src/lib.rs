@@ -13,6 +13,7 @@ pub mod faults;
 pub mod history;
 pub mod live;
 pub mod metrics;
+pub mod properties;
 pub mod report;
 pub mod run;
 pub mod scenario;

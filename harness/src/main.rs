@@ -400,6 +400,7 @@ fn print_table(cli: &Cli, groups: &[ScenarioResults]) -> bool {
     all_correct
 }
 
+#[allow(clippy::too_many_arguments)]
 fn cmd_run(
     cli: &Cli,
     path: &Path,

@@ -192,6 +192,14 @@ pub fn run_protocol(protocol: &str, scenario: &Scenario, opts: &RunOptions) -> R
 macro_rules! with_protocol {
     ($name:expr, $L:ident => $body:expr) => {
         match $name {
+            "raft" => {
+                type $L = raft::RaftNode;
+                Ok($body)
+            }
+            "paxos" => {
+                type $L = paxos::PaxosNode;
+                Ok($body)
+            }
             "null" => {
                 type $L = replog::null::NullLog;
                 Ok($body)

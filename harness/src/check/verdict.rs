@@ -1,42 +1,61 @@
 //! The checker's verdict on a run's history, in the shape `summary.json` stores.
 
-use crate::history::{Event, pair};
+use crate::check::jepsen;
+use crate::check::linearizability::{self, Budget, Linearizability};
+use crate::history::{Event, Operation, pair};
 use crate::metrics::CheckSummary;
 use std::path::Path;
 
+/// Search steps per key before the checker answers "unknown". A step budget, not a time
+/// budget, keeps `summary.json` a pure function of (scenario, protocol, seed).
+pub const STEPS_PER_KEY: u64 = 50_000_000;
+
 /// Pairs the history's events and checks them for linearizability.
 pub fn check_history(events: &[Event]) -> CheckSummary {
-    let ops = match pair(events, "history") {
-        Ok(ops) => ops,
-        Err(e) => {
-            return CheckSummary {
-                linearizable: Some(false),
-                operations: 0,
-                keys: 0,
-                counterexample: Some(format!("malformed history: {e}")),
-            };
-        }
-    };
-    check_operations(&ops)
-}
-
-/// Checks paired operations.
-pub fn check_operations(ops: &[crate::history::Operation]) -> CheckSummary {
-    let keys = ops
-        .iter()
-        .map(|o| o.key.as_str())
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
-    // PLACEHOLDER until check::linearizability lands: never claims a pass.
-    CheckSummary {
-        linearizable: None,
-        operations: ops.len() as u64,
-        keys: keys as u64,
-        counterexample: Some("linearizability checker not yet wired in".into()),
+    match pair(events, "history") {
+        Ok(ops) => check_operations(&ops),
+        Err(e) => CheckSummary {
+            linearizable: Some(false),
+            operations: 0,
+            keys: 0,
+            counterexample: Some(format!("malformed history: {e}")),
+        },
     }
 }
 
-/// Reads a Jepsen log and checks it.
+/// Checks paired operations with the deterministic step budget.
+pub fn check_operations(ops: &[Operation]) -> CheckSummary {
+    let budget = Budget {
+        steps_per_key: Some(STEPS_PER_KEY),
+        ..Budget::default()
+    };
+    let verdict = linearizability::check_within(ops, &budget);
+    let counterexample = if verdict.violations.is_empty() {
+        None
+    } else {
+        Some(
+            verdict
+                .violations
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    };
+    CheckSummary {
+        linearizable: match verdict.result {
+            Linearizability::Linearizable => Some(true),
+            Linearizability::NotLinearizable => Some(false),
+            Linearizability::Unknown => None,
+        },
+        operations: verdict.operations as u64,
+        keys: verdict.keys.len() as u64,
+        counterexample,
+    }
+}
+
+/// Reads a Jepsen register log (the etcd corpus format) and checks it.
 pub fn check_jepsen_log(path: &Path) -> Result<CheckSummary, String> {
-    Err(format!("{}: Jepsen log reader not yet wired in", path.display()))
+    let ops = jepsen::read_log(path).map_err(|e| e.to_string())?;
+    Ok(check_operations(&ops))
 }

@@ -44,13 +44,13 @@ pub fn parse_duration(text: &str) -> Result<Nanos, String> {
 pub fn format_duration(ns: Nanos) -> String {
     if ns == 0 {
         "0".into()
-    } else if ns % 60_000_000_000 == 0 {
+    } else if ns.is_multiple_of(60_000_000_000) {
         format!("{}m", ns / 60_000_000_000)
-    } else if ns % 1_000_000_000 == 0 {
+    } else if ns.is_multiple_of(1_000_000_000) {
         format!("{}s", ns / 1_000_000_000)
-    } else if ns % 1_000_000 == 0 {
+    } else if ns.is_multiple_of(1_000_000) {
         format!("{}ms", ns / 1_000_000)
-    } else if ns % 1_000 == 0 {
+    } else if ns.is_multiple_of(1_000) {
         format!("{}us", ns / 1_000)
     } else {
         format!("{ns}ns")

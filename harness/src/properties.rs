@@ -1,0 +1,83 @@
+//! The randomized safety property both protocol crates are held to, in one place so Raft and
+//! multi-Paxos are checked by the same code: on a 5-node cluster under random crashes,
+//! restarts, partitions, loss and duplication, every node's committed sequence is a prefix of
+//! one common sequence (the agreement and commit-order invariants, checked at every commit),
+//! every acknowledged command is in it, and after the faults heal every node converges.
+
+use crate::run::{RunOptions, RunOutput, run_sim};
+use crate::scenario::{DistSpec, Dur, FaultKind, RandomNemesisSpec, Scenario};
+use replog::ReplicatedLog;
+
+/// The scenario each seed runs: 5 nodes, 3 s of operations under a random nemesis drawing
+/// crashes, partitions, isolation, loss and duplication, a lossy jittery network underneath,
+/// then 3 s to settle.
+pub fn property_scenario() -> Scenario {
+    use FaultKind::*;
+    let text = "name = \"property\"\nduration = \"3s\"\nsettle = \"3s\"\n[cluster]\nnodes = 5\n\
+                [workload]\nclients = 8\nkeys = 5\nrequest_timeout = \"200ms\"\nop_timeout = \"1s\"\n";
+    let mut s = Scenario::parse(text, "property").expect("valid");
+    s.network.latency = DistSpec::Normal {
+        mean: Dur(1_000_000),
+        stddev: Dur(500_000),
+    };
+    s.network.loss = 0.02;
+    s.network.duplicate = 0.02;
+    s.faults.random = Some(RandomNemesisSpec {
+        mean_interval: Dur(400_000_000),
+        kinds: vec![Crash, Partition, Isolate, Loss, Duplicate, MajoritiesRing],
+        fault_duration: Dur(500_000_000),
+        start: Dur(200_000_000),
+    });
+    s
+}
+
+/// A seed's run that broke the property, with what broke.
+#[derive(Debug)]
+pub struct PropertyFailure {
+    pub seed: u64,
+    pub problems: Vec<String>,
+    pub reproduce: String,
+}
+
+/// Why `out` breaks the property, if it does.
+pub fn property_problems(out: &RunOutput) -> Vec<String> {
+    let mut problems: Vec<String> = out
+        .violations
+        .iter()
+        .map(|v| format!("{:?}: {}", v.kind, v.detail))
+        .collect();
+    if !out.converged {
+        problems.push(format!(
+            "after healing, nodes did not converge: commit indices {:?}",
+            out.commit_index_per_node
+        ));
+    }
+    problems
+}
+
+/// Runs seeds `seeds` with protocol `L`; returns every failing seed.
+pub fn check_property<L: ReplicatedLog>(seeds: std::ops::Range<u64>) -> Vec<PropertyFailure> {
+    let scenario = property_scenario();
+    let mut failures = Vec::new();
+    for seed in seeds {
+        let out = run_sim::<L>(
+            &scenario,
+            &RunOptions {
+                seed: Some(seed),
+                trace_log_bytes: 0,
+            },
+        );
+        let problems = property_problems(&out);
+        if !problems.is_empty() {
+            failures.push(PropertyFailure {
+                seed,
+                problems,
+                reproduce: format!(
+                    "cargo test -p harness --test protocol_properties -- {} --nocapture  (seed {seed}; the scenario is harness::properties::property_scenario)",
+                    L::NAME
+                ),
+            });
+        }
+    }
+    failures
+}

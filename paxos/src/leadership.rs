@@ -1,0 +1,322 @@
+//! Leadership: the failure detector, phase 1 for all slots at once, adoption of the values
+//! promises report, and hole filling.
+//!
+//! | rule | function | source |
+//! | --- | --- | --- |
+//! | suspect a silent leader after a randomized timeout | [`PaxosNode::reset_suspicion`], `tick` | Howard & Mortier §3; shared knob `election_timeout_*` |
+//! | a new ballot is higher than any seen, unique per node | [`PaxosNode::start_phase1`] | Paxos Made Simple §2.2, §2.5 |
+//! | phase 1 runs once for every slot from the first unchosen one | [`PaxosNode::start_phase1`] | Paxos Made Simple §3 |
+//! | promise only above the current promise; report what was accepted | [`PaxosNode::on_prepare`] | Paxos Made Simple §2.2, phase 1(b) |
+//! | adopt the value of the highest ballot reported; keep chosen values | [`PaxosNode::become_leader`] | Paxos Made Simple §2.2, phase 2(a) |
+//! | fill holes with no-ops | [`PaxosNode::become_leader`] | Paxos Made Simple §3 |
+//! | a proposer that sees a higher ballot steps down and backs off | [`PaxosNode::observe_ballot`], [`PaxosNode::step_down`] | Paxos Made Simple §2.4 |
+//!
+//! Unlike Raft (§5.4.1), any node may become leader, however far behind its log is: phase 1
+//! brings it every accepted value it lacks. That is the difference the workbench studies.
+
+use crate::durable::Record;
+use crate::msg::{Message, Nack, Prepare, Promise, PromisedSlot};
+use crate::node::{PaxosNode, RoleState};
+use crate::replication::Leadership;
+use replog::rng::RngExt;
+use replog::{Command, Epoch, LogIndex, Nanos, NodeId, PersistSeq};
+use std::collections::BTreeMap;
+
+/// A candidate's phase 1 in progress.
+#[derive(Debug)]
+pub(crate) struct Candidacy {
+    /// The ballot being prepared.
+    pub(crate) ballot: Epoch,
+    /// The first slot the prepare covers (the candidate's first unchosen slot then).
+    pub(crate) from_slot: LogIndex,
+    /// The `Promised` record of the candidate's own acceptor: it counts once durable.
+    pub(crate) promise_seq: PersistSeq,
+    /// Acceptors that promised, as a bitmask of node ids.
+    pub(crate) promised_by: u64,
+    /// Per slot, the report that wins under the adoption rule so far.
+    pub(crate) reports: BTreeMap<LogIndex, Report>,
+    /// Each promiser's chosen prefix, by node id.
+    pub(crate) peer_chosen: Vec<Option<LogIndex>>,
+}
+
+/// What promises said about one slot.
+#[derive(Clone, Debug)]
+pub(crate) struct Report {
+    pub(crate) ballot: Epoch,
+    pub(crate) chosen: bool,
+    pub(crate) cmd: Command,
+}
+
+impl Report {
+    /// Folds another acceptor's report for the same slot into this one: a value known chosen
+    /// wins, then the highest ballot. Reference: Paxos Made Simple §2.2 ("v is the value of
+    /// the highest-numbered proposal among the responses").
+    fn merge(&mut self, slot: LogIndex, other: Report) {
+        if self.chosen {
+            assert!(
+                !other.chosen || other.cmd == self.cmd,
+                "agreement violated at slot {slot}: promises report {:?} and {:?} both chosen",
+                self.cmd,
+                other.cmd
+            );
+            return;
+        }
+        if other.chosen || other.ballot > self.ballot {
+            *self = other;
+        } else if other.ballot == self.ballot {
+            assert!(
+                other.cmd == self.cmd,
+                "slot {slot}: two values accepted at ballot {:?}",
+                self.ballot
+            );
+        }
+    }
+}
+
+impl PaxosNode {
+    /// A fresh randomized timeout in `[election_timeout_min_ns, election_timeout_max_ns]`,
+    /// from the node's seed. Equal bounds give a fixed timeout (and make duelling possible).
+    pub(crate) fn election_timeout(&mut self) -> Nanos {
+        let (min, max) = (self.cfg.election_timeout_min_ns, self.cfg.election_timeout_max_ns);
+        self.rng.random_range(min..=max.max(min))
+    }
+
+    /// Restarts the failure detector: suspect the leader if nothing arrives from it for a
+    /// fresh randomized timeout. Called on hearing from the current leader, on promising a
+    /// new ballot, on starting phase 1, and as the backoff after preemption.
+    /// Reference: Howard & Mortier, "Paxos vs Raft" §3 (leader failure detection).
+    pub(crate) fn reset_suspicion(&mut self, now: Nanos) {
+        self.suspicion_deadline = now + self.election_timeout();
+    }
+
+    /// Phase 1(a): choose a ballot higher than any seen, promise it to ourselves (durably,
+    /// before any prepare leaves, so a restart can never reuse it), and send a prepare for
+    /// every slot from the first unchosen one. The failure detector calls this when it
+    /// suspects the leader, and a candidate calls it again when its phase 1 times out.
+    /// Public so that tests and explorers can start a candidacy at a chosen moment.
+    /// Reference: Paxos Made Simple §2.2 phase 1(a), §3 ("phase 1 for infinitely many
+    /// instances"); Howard & Mortier §3.
+    pub fn start_phase1(&mut self, now: Nanos) {
+        let round = self.promised.round.max(self.max_round_seen) + 1;
+        let ballot = Epoch::ballot(round, self.id);
+        self.set_promised(ballot);
+        let promise_seq = self.persist(vec![Record::Promised { ballot }]);
+        let from_slot = self.log.chosen_upto() + 1;
+        self.role = RoleState::Candidate(Candidacy {
+            ballot,
+            from_slot,
+            promise_seq,
+            promised_by: 0,
+            reports: BTreeMap::new(),
+            peer_chosen: vec![None; crate::node::MAX_NODE_ID as usize],
+        });
+        self.leader_hint = None;
+        self.reset_suspicion(now);
+        tracing::debug!(node = %self.id, %ballot, from_slot, "candidate: phase 1");
+        for peer in self.peers.clone() {
+            self.send(
+                peer,
+                Message::Prepare(Prepare { ballot, from_slot }),
+                Some(promise_seq),
+            );
+        }
+        self.on_self_promise_durable(now);
+    }
+
+    /// Phase 1(b), the acceptor: promise a ballot at least as high as any promised before
+    /// (durably, before answering), reporting every value accepted from `from_slot` on and
+    /// which of them are known chosen; turn down a lower ballot. A promise to a new ballot
+    /// restarts the failure detector: someone is taking over.
+    /// Reference: Paxos Made Simple §2.2 phase 1(b), §3.
+    pub(crate) fn on_prepare(&mut self, now: Nanos, from: NodeId, m: Prepare) {
+        if m.ballot < self.promised {
+            let promised = self.promised;
+            self.send(
+                from,
+                Message::Nack(Nack {
+                    ballot: m.ballot,
+                    promised,
+                }),
+                None,
+            );
+            return;
+        }
+        if m.ballot > self.promised {
+            self.set_promised(m.ballot);
+            self.persist(vec![Record::Promised { ballot: m.ballot }]);
+            self.leader_hint = None;
+            self.reset_suspicion(now);
+        }
+        let chosen_upto = self.log.chosen_upto();
+        let accepted = self
+            .log
+            .entries_from(m.from_slot)
+            .map(|(slot, e)| PromisedSlot {
+                slot,
+                ballot: e.ballot,
+                chosen: e.chosen || slot <= chosen_upto,
+                cmd: e.cmd.clone(),
+            })
+            .collect();
+        let after = self.reply_after();
+        self.send(
+            from,
+            Message::Promise(Promise {
+                ballot: m.ballot,
+                chosen_upto,
+                accepted,
+            }),
+            after,
+        );
+    }
+
+    /// The candidate's own promise became durable: it counts toward the quorum.
+    pub(crate) fn on_self_promise_durable(&mut self, now: Nanos) {
+        let durable = self.durable_seq;
+        let id = self.id;
+        if let RoleState::Candidate(c) = &mut self.role
+            && c.promise_seq <= durable
+        {
+            c.promised_by |= Self::bit(id);
+        }
+        self.check_phase1_quorum(now);
+    }
+
+    /// A promise for the current candidacy: fold its reports in.
+    pub(crate) fn on_promise(&mut self, now: Nanos, from: NodeId, m: Promise) {
+        let RoleState::Candidate(c) = &mut self.role else {
+            return;
+        };
+        if m.ballot != c.ballot || c.promised_by & Self::bit(from) != 0 {
+            return; // stale or duplicate
+        }
+        c.promised_by |= Self::bit(from);
+        c.peer_chosen[from.index()] = Some(m.chosen_upto);
+        for p in m.accepted {
+            let report = Report {
+                ballot: p.ballot,
+                chosen: p.chosen,
+                cmd: p.cmd,
+            };
+            match c.reports.get_mut(&p.slot) {
+                Some(r) => r.merge(p.slot, report),
+                None => {
+                    c.reports.insert(p.slot, report);
+                }
+            }
+        }
+        self.check_phase1_quorum(now);
+    }
+
+    fn check_phase1_quorum(&mut self, now: Nanos) {
+        let majority = self.majority();
+        if let RoleState::Candidate(c) = &self.role
+            && c.promised_by.count_ones() as usize >= majority
+        {
+            self.become_leader(now);
+        }
+    }
+
+    /// Phase 1 is complete: a majority promised. For every slot from the first unchosen one
+    /// to the highest any promise reported, propose at the new ballot the value known chosen,
+    /// else the value of the highest ballot reported, else a no-op (a hole no acceptor of
+    /// the quorum accepted anything in, so nothing can have been chosen there). New commands
+    /// go after all of them. Reference: Paxos Made Simple §2.2 phase 2(a), §3 (no-ops for the
+    /// gaps); Howard & Mortier §3.
+    ///
+    /// `bugs.paxos_ignore_promised_values` skips the adoption: every slot not already known
+    /// chosen here gets a no-op (deliberately unsafe, for showing the checker catches it).
+    pub(crate) fn become_leader(&mut self, now: Nanos) {
+        let RoleState::Candidate(mut c) = std::mem::replace(&mut self.role, RoleState::Follower) else {
+            unreachable!("only a candidate completes phase 1");
+        };
+        let ballot = c.ballot;
+        // The candidate's own acceptor promised too: its values count like any other report.
+        let chosen_upto = self.log.chosen_upto();
+        for (slot, e) in self.log.entries_from(c.from_slot) {
+            let report = Report {
+                ballot: e.ballot,
+                chosen: e.chosen || slot <= chosen_upto,
+                cmd: e.cmd.clone(),
+            };
+            match c.reports.get_mut(&slot) {
+                Some(r) => r.merge(slot, report),
+                None => {
+                    c.reports.insert(slot, report);
+                }
+            }
+        }
+        let first = chosen_upto + 1;
+        let last = c
+            .reports
+            .last_key_value()
+            .map_or(0, |(&s, _)| s)
+            .max(self.log.last_slot());
+        let ignore_reports = self.cfg.bugs.paxos_ignore_promised_values;
+        for slot in first..=last {
+            if self.log.is_chosen(slot) {
+                continue;
+            }
+            match c.reports.remove(&slot) {
+                Some(r) if !ignore_reports && r.chosen => self.log.learn(slot, r.cmd),
+                Some(r) if !ignore_reports => self.log.accept(slot, ballot, r.cmd),
+                _ => self.log.accept(slot, ballot, Command::Noop),
+            }
+        }
+        self.log.advance_chosen();
+        // The leader's acceptor accepts its own proposals; the write runs in parallel with
+        // sending them, and the leader counts itself once it is durable.
+        let own_accept = (first <= last).then(|| {
+            let cmds = self.log.cmds(first, last);
+            let seq = self.persist(vec![Record::Accepted {
+                ballot,
+                first_slot: first,
+                cmds,
+            }]);
+            (seq, last)
+        });
+        let leadership = Leadership::new(
+            ballot,
+            now,
+            &self.log,
+            first - 1,
+            own_accept,
+            &self.peers,
+            &c.peer_chosen,
+        );
+        self.role = RoleState::Leader(Box::new(leadership));
+        self.leader_hint = Some(self.id);
+        tracing::debug!(node = %self.id, %ballot, first, last, "leader: phase 1 complete");
+        self.advance_and_apply();
+        self.on_own_accepts_durable(now);
+        self.heartbeat(now);
+    }
+
+    /// Every message reveals a ballot; a proposer that sees one above its own has been
+    /// preempted and steps down. Reference: Paxos Made Simple §2.4 (a proposer abandons a
+    /// proposal once some proposer has begun a higher-numbered one).
+    pub(crate) fn observe_ballot(&mut self, now: Nanos, ballot: Epoch) {
+        self.max_round_seen = self.max_round_seen.max(ballot.round);
+        if let Some(own) = self.own_ballot()
+            && ballot > own
+        {
+            self.step_down(now, ballot);
+        }
+    }
+
+    /// A preempted candidate or leader becomes a follower and backs off for a fresh
+    /// randomized timeout before it may try again (fixed when the timeout range is a point,
+    /// which lets two proposers duel forever). Reference: Paxos Made Simple §2.4 (progress
+    /// needs a distinguished proposer; FLP says it cannot be guaranteed).
+    pub(crate) fn step_down(&mut self, now: Nanos, seen: Epoch) {
+        let was = match self.role {
+            RoleState::Leader(_) => "leader",
+            RoleState::Candidate(_) => "candidate",
+            RoleState::Follower => return,
+        };
+        self.role = RoleState::Follower;
+        self.leader_hint = None;
+        self.reset_suspicion(now);
+        tracing::debug!(node = %self.id, was, %seen, "preempted: following");
+    }
+}

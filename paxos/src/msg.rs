@@ -1,0 +1,304 @@
+//! The messages of multi-Paxos: the two phases of Paxos Made Simple §2.2 run for all slots at
+//! once (phase 1) and per slot (phase 2), the rejection that tells a proposer it has been
+//! preempted, the leader's heartbeat carrying its commit notice, and catch-up of chosen
+//! values for a lagging learner.
+//!
+//! Like Raft's RPCs, the sender's id travels in the transport's `from`, not in the message.
+//! Every message carries a ballot: the proposer's own for requests, and the one being
+//! answered for replies, so a proposer can tell a current answer from a stale one.
+
+use replog::wire::WireSize;
+use replog::{Command, Epoch, LogIndex};
+use serde::{Deserialize, Serialize};
+
+/// A message between two multi-Paxos nodes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Message {
+    /// Phase 1(a), for every slot from `from_slot` on. Reference: Paxos Made Simple §3.
+    Prepare(Prepare),
+    /// Phase 1(b): the acceptor's promise, with what it has accepted. Reference: Paxos Made
+    /// Simple §2.2.
+    Promise(Promise),
+    /// A prepare, accept or heartbeat arrived with a ballot below the acceptor's promise.
+    /// Reference: Paxos Made Simple §2.3 (the optimisation of telling the proposer to abandon
+    /// its proposal).
+    Nack(Nack),
+    /// Phase 2(a) for consecutive slots, with the leader's commit notice. Reference: Paxos
+    /// Made Simple §2.2, §3.
+    Accept(Accept),
+    /// Phase 2(b): the acceptor accepted the slots of an `Accept`.
+    Accepted(Accepted),
+    /// The leader is alive; carries its commit notice. Reference: Howard & Mortier, "Paxos vs
+    /// Raft" §3.
+    Heartbeat(Heartbeat),
+    /// The answer to a heartbeat: how far the follower knows the log to be chosen.
+    HeartbeatReply(HeartbeatReply),
+    /// Catch-up: values the leader knows to be chosen. Reference: Paxos Made Simple §2.4.
+    Learn(Learn),
+    /// The answer to a `Learn`.
+    Learned(Learned),
+}
+
+/// Phase 1(a): "prepare request with number n", sent once for all slots from `from_slot`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prepare {
+    /// The candidate's ballot (round, node).
+    pub ballot: Epoch,
+    /// The candidate's first unchosen slot: acceptors report what they hold from here on.
+    pub from_slot: LogIndex,
+}
+
+/// One accepted value reported in a promise.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromisedSlot {
+    pub slot: LogIndex,
+    /// The ballot at which the acceptor accepted `cmd`.
+    pub ballot: Epoch,
+    /// The acceptor knows `cmd` is chosen in `slot`: the candidate must keep it whatever the
+    /// ballots say.
+    pub chosen: bool,
+    pub cmd: Command,
+}
+
+/// Phase 1(b): "a promise not to accept any more proposals numbered less than n and with the
+/// highest-numbered proposal (if any) that it has accepted", for every slot at once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Promise {
+    /// The ballot promised (the candidate's).
+    pub ballot: Epoch,
+    /// The acceptor's chosen prefix, so the candidate knows where it needs catching up.
+    pub chosen_upto: LogIndex,
+    /// Every slot at or above the prepare's `from_slot` holding a value, in slot order.
+    pub accepted: Vec<PromisedSlot>,
+}
+
+/// A request was turned down because the acceptor promised a higher ballot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Nack {
+    /// The ballot of the request turned down.
+    pub ballot: Epoch,
+    /// The higher ballot the acceptor promised.
+    pub promised: Epoch,
+}
+
+/// Phase 2(a): "accept request" for slots `first_slot ..= first_slot + cmds.len() - 1`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accept {
+    /// The leader's ballot.
+    pub ballot: Epoch,
+    pub first_slot: LogIndex,
+    /// At most `max_batch_entries` values; they share the leader's `Arc`s.
+    pub cmds: Vec<Command>,
+    /// Commit notice: every slot up to here is chosen, with the value the leader proposed
+    /// at `ballot` (or one it knew to be chosen before).
+    pub chosen_upto: LogIndex,
+}
+
+/// Phase 2(b): the acceptor accepted slots `first_slot ..= last_slot` at `ballot`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    pub ballot: Epoch,
+    pub first_slot: LogIndex,
+    pub last_slot: LogIndex,
+    /// The acceptor's chosen prefix after processing the accept.
+    pub chosen_upto: LogIndex,
+}
+
+/// The leader's heartbeat and commit notice.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    pub ballot: Epoch,
+    /// Commit notice, as in [`Accept::chosen_upto`].
+    pub chosen_upto: LogIndex,
+}
+
+/// The answer to a heartbeat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatReply {
+    /// The heartbeat's ballot.
+    pub ballot: Epoch,
+    /// The follower's chosen prefix after the notice.
+    pub chosen_upto: LogIndex,
+}
+
+/// Catch-up: `cmds[i]` is chosen in slot `first_slot + i`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Learn {
+    /// The sender's ballot (learning a chosen value needs no ballot check).
+    pub ballot: Epoch,
+    pub first_slot: LogIndex,
+    /// At most `max_batch_entries` values.
+    pub cmds: Vec<Command>,
+}
+
+/// The answer to a `Learn`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Learned {
+    /// The `Learn`'s ballot.
+    pub ballot: Epoch,
+    /// The `Learn`'s last slot.
+    pub last_slot: LogIndex,
+    /// The learner's chosen prefix afterwards.
+    pub chosen_upto: LogIndex,
+}
+
+impl Message {
+    /// The highest ballot the message reveals: a proposer that sees one above its own has
+    /// been preempted.
+    pub fn ballot(&self) -> Epoch {
+        match self {
+            Message::Prepare(m) => m.ballot,
+            Message::Promise(m) => m.ballot,
+            Message::Nack(m) => m.promised.max(m.ballot),
+            Message::Accept(m) => m.ballot,
+            Message::Accepted(m) => m.ballot,
+            Message::Heartbeat(m) => m.ballot,
+            Message::HeartbeatReply(m) => m.ballot,
+            Message::Learn(m) => m.ballot,
+            Message::Learned(m) => m.ballot,
+        }
+    }
+}
+
+impl WireSize for Message {
+    fn wire_size(&self) -> usize {
+        // postcard writes the variant index as a varint; nine variants fit in one byte.
+        1 + match self {
+            Message::Prepare(m) => m.ballot.wire_size() + m.from_slot.wire_size(),
+            Message::Promise(m) => m.ballot.wire_size() + m.chosen_upto.wire_size() + m.accepted.wire_size(),
+            Message::Nack(m) => m.ballot.wire_size() + m.promised.wire_size(),
+            Message::Accept(m) => {
+                m.ballot.wire_size()
+                    + m.first_slot.wire_size()
+                    + m.cmds.wire_size()
+                    + m.chosen_upto.wire_size()
+            }
+            Message::Accepted(m) => {
+                m.ballot.wire_size()
+                    + m.first_slot.wire_size()
+                    + m.last_slot.wire_size()
+                    + m.chosen_upto.wire_size()
+            }
+            Message::Heartbeat(m) => m.ballot.wire_size() + m.chosen_upto.wire_size(),
+            Message::HeartbeatReply(m) => m.ballot.wire_size() + m.chosen_upto.wire_size(),
+            Message::Learn(m) => m.ballot.wire_size() + m.first_slot.wire_size() + m.cmds.wire_size(),
+            Message::Learned(m) => m.ballot.wire_size() + m.last_slot.wire_size() + m.chosen_upto.wire_size(),
+        }
+    }
+}
+
+impl WireSize for PromisedSlot {
+    fn wire_size(&self) -> usize {
+        self.slot.wire_size() + self.ballot.wire_size() + self.chosen.wire_size() + self.cmd.wire_size()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use replog::{NodeId, Op};
+
+    fn postcard_len(m: &Message) -> usize {
+        postcard::to_allocvec(m).expect("messages encode").len()
+    }
+
+    fn cmds() -> Vec<Command> {
+        vec![
+            Command::Noop,
+            Command::client(
+                42,
+                70_000,
+                Op::Put {
+                    key: "user:1234".into(),
+                    value: "v".repeat(200),
+                },
+            ),
+            Command::client(
+                u64::MAX,
+                1,
+                Op::Cas {
+                    key: "k".into(),
+                    expected: Some("old".into()),
+                    new: "new".into(),
+                },
+            ),
+            Command::client(9, 2, Op::Get { key: "k".into() }),
+        ]
+    }
+
+    /// The simulator's byte counts use `wire_size`; the live runtime sends postcard. They
+    /// must agree for every kind of message.
+    #[test]
+    fn wire_size_equals_postcard_length_for_every_message_kind() {
+        let high = Epoch::ballot(1_000_000, NodeId(300));
+        let low = Epoch::ballot(3, NodeId(0));
+        let unowned = Epoch::default();
+        let promised: Vec<PromisedSlot> = cmds()
+            .into_iter()
+            .enumerate()
+            .map(|(i, cmd)| PromisedSlot {
+                slot: 5_000_000 + i as u64,
+                ballot: if i % 2 == 0 { low } else { high },
+                chosen: i == 0,
+                cmd,
+            })
+            .collect();
+        let messages = [
+            Message::Prepare(Prepare {
+                ballot: high,
+                from_slot: 123_456_789,
+            }),
+            Message::Promise(Promise {
+                ballot: high,
+                chosen_upto: 4_999_999,
+                accepted: promised,
+            }),
+            Message::Promise(Promise {
+                ballot: low,
+                chosen_upto: 0,
+                accepted: Vec::new(),
+            }),
+            Message::Nack(Nack {
+                ballot: low,
+                promised: high,
+            }),
+            Message::Nack(Nack {
+                ballot: unowned,
+                promised: low,
+            }),
+            Message::Accept(Accept {
+                ballot: high,
+                first_slot: 5_000_000,
+                cmds: cmds(),
+                chosen_upto: 4_999_990,
+            }),
+            Message::Accepted(Accepted {
+                ballot: high,
+                first_slot: 5_000_000,
+                last_slot: 5_000_003,
+                chosen_upto: 4_999_990,
+            }),
+            Message::Heartbeat(Heartbeat {
+                ballot: low,
+                chosen_upto: 0,
+            }),
+            Message::HeartbeatReply(HeartbeatReply {
+                ballot: high,
+                chosen_upto: 77_777,
+            }),
+            Message::Learn(Learn {
+                ballot: high,
+                first_slot: 1,
+                cmds: cmds(),
+            }),
+            Message::Learned(Learned {
+                ballot: high,
+                last_slot: 64,
+                chosen_upto: 64,
+            }),
+        ];
+        for m in &messages {
+            assert_eq!(m.wire_size(), postcard_len(m), "{m:?}");
+        }
+    }
+}

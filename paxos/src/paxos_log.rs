@@ -1,0 +1,207 @@
+//! The acceptor's and learner's state for every slot: one instance of the synod algorithm
+//! per log position (Paxos Made Simple §3), held side by side.
+//!
+//! Unlike Raft's log, slots are independent: a node may hold a value in slot 9 and nothing
+//! in slot 8, and a value may be replaced by one accepted at a higher ballot until the slot
+//! is known to be chosen. The learner's knowledge is the contiguous chosen prefix
+//! [`chosen_upto`](SlotLog::chosen_upto) plus per-slot flags beyond it.
+
+use replog::{Command, Epoch, LogIndex};
+
+/// What one slot holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The ballot at which the value was accepted (the null ballot for a value learned as
+    /// chosen without being accepted).
+    pub ballot: Epoch,
+    /// The value.
+    pub cmd: Command,
+    /// Whether the value is known to be chosen. Once set, the value never changes.
+    pub chosen: bool,
+}
+
+/// Slots 1, 2, ... and the chosen prefix.
+#[derive(Clone, Debug, Default)]
+pub struct SlotLog {
+    /// Slot `s` lives at index `s - 1`; `None` is a hole. Never ends in a hole.
+    slots: Vec<Option<Entry>>,
+    /// Every slot up to here is chosen (and holds its value).
+    chosen_upto: LogIndex,
+}
+
+impl SlotLog {
+    /// An empty log.
+    pub fn new() -> Self {
+        SlotLog::default()
+    }
+
+    /// The entry in `slot`, if any.
+    pub fn get(&self, slot: LogIndex) -> Option<&Entry> {
+        if slot == 0 {
+            return None;
+        }
+        self.slots.get(slot as usize - 1)?.as_ref()
+    }
+
+    /// The highest slot holding a value (0 when empty).
+    pub fn last_slot(&self) -> LogIndex {
+        self.slots.len() as LogIndex
+    }
+
+    /// The contiguous chosen prefix.
+    pub fn chosen_upto(&self) -> LogIndex {
+        self.chosen_upto
+    }
+
+    /// Whether `slot` is known to be chosen.
+    pub fn is_chosen(&self, slot: LogIndex) -> bool {
+        slot <= self.chosen_upto || self.get(slot).is_some_and(|e| e.chosen)
+    }
+
+    fn slot_mut(&mut self, slot: LogIndex) -> &mut Option<Entry> {
+        assert!(slot >= 1, "slots start at 1");
+        let i = slot as usize - 1;
+        if i >= self.slots.len() {
+            self.slots.resize(i + 1, None);
+        }
+        &mut self.slots[i]
+    }
+
+    /// Stores `cmd` as accepted in `slot` at `ballot`. A slot known to be chosen keeps its
+    /// value: Paxos guarantees every later proposal carries the same one (Paxos Made Simple
+    /// §2.2, P2b), and the assertion checks it.
+    pub fn accept(&mut self, slot: LogIndex, ballot: Epoch, cmd: Command) {
+        match self.slot_mut(slot) {
+            Some(e) if e.chosen => assert!(
+                e.cmd == cmd,
+                "agreement violated at slot {slot}: chosen {:?}, then accepted {cmd:?} at {ballot:?}",
+                e.cmd
+            ),
+            entry => {
+                if let Some(e) = entry.as_ref() {
+                    assert!(
+                        e.ballot <= ballot,
+                        "slot {slot}: accepted {ballot:?} after the higher {:?}",
+                        e.ballot
+                    );
+                }
+                *entry = Some(Entry {
+                    ballot,
+                    cmd,
+                    chosen: false,
+                });
+            }
+        }
+    }
+
+    /// Records that `cmd` is chosen in `slot`. A value chosen once never changes: learning a
+    /// different one is an agreement violation. A value learned without being accepted gets
+    /// the null ballot: its chosen flag, not its ballot, is what a promise reports.
+    pub fn learn(&mut self, slot: LogIndex, cmd: Command) {
+        let entry = self.slot_mut(slot);
+        match entry {
+            Some(e) if e.chosen => assert!(
+                e.cmd == cmd,
+                "agreement violated at slot {slot}: chosen {:?}, then learned {cmd:?}",
+                e.cmd
+            ),
+            Some(e) if e.cmd == cmd => e.chosen = true,
+            _ => {
+                *entry = Some(Entry {
+                    ballot: Epoch::default(),
+                    cmd,
+                    chosen: true,
+                })
+            }
+        }
+    }
+
+    /// Marks the value already in `slot` as chosen.
+    pub fn mark_chosen(&mut self, slot: LogIndex) {
+        let entry = self
+            .slot_mut(slot)
+            .as_mut()
+            .unwrap_or_else(|| panic!("slot {slot} marked chosen without a value"));
+        entry.chosen = true;
+    }
+
+    /// Extends the chosen prefix over consecutive chosen slots. Returns whether it moved.
+    pub fn advance_chosen(&mut self) -> bool {
+        let before = self.chosen_upto;
+        while self.get(self.chosen_upto + 1).is_some_and(|e| e.chosen) {
+            self.chosen_upto += 1;
+        }
+        self.chosen_upto > before
+    }
+
+    /// Marks every slot up to `upto` chosen (a durable chosen mark, on recovery). Each must
+    /// hold a value.
+    pub fn mark_chosen_upto(&mut self, upto: LogIndex) {
+        for slot in self.chosen_upto + 1..=upto {
+            self.mark_chosen(slot);
+        }
+        self.advance_chosen();
+    }
+
+    /// The slots from `from` on that hold a value, in order.
+    pub fn entries_from(&self, from: LogIndex) -> impl Iterator<Item = (LogIndex, &Entry)> {
+        let start = from.max(1) as usize - 1;
+        self.slots
+            .iter()
+            .enumerate()
+            .skip(start)
+            .filter_map(|(i, e)| Some((i as LogIndex + 1, e.as_ref()?)))
+    }
+
+    /// The commands in `first..=last`, every one of which must hold a value.
+    pub fn cmds(&self, first: LogIndex, last: LogIndex) -> Vec<Command> {
+        (first..=last)
+            .map(|s| {
+                self.get(s)
+                    .unwrap_or_else(|| panic!("slot {s} has no value"))
+                    .cmd
+                    .clone()
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use replog::NodeId;
+
+    fn b(round: u64) -> Epoch {
+        Epoch::ballot(round, NodeId(0))
+    }
+
+    #[test]
+    fn chosen_prefix_stops_at_the_first_hole() {
+        let mut log = SlotLog::new();
+        log.learn(1, Command::Noop);
+        log.learn(3, Command::Noop);
+        log.advance_chosen();
+        assert_eq!(log.chosen_upto(), 1);
+    }
+
+    #[test]
+    fn a_higher_ballot_replaces_an_unchosen_value() {
+        let mut log = SlotLog::new();
+        log.accept(2, b(1), Command::Noop);
+        let cmd = Command::client(1, 1, replog::Op::Get { key: "k".into() });
+        log.accept(2, b(2), cmd.clone());
+        assert_eq!(log.get(2).map(|e| e.cmd.clone()), Some(cmd));
+    }
+
+    #[test]
+    #[should_panic(expected = "agreement violated")]
+    fn a_chosen_value_never_changes() {
+        let mut log = SlotLog::new();
+        log.learn(1, Command::Noop);
+        log.accept(
+            1,
+            b(2),
+            Command::client(1, 1, replog::Op::Get { key: "k".into() }),
+        );
+    }
+}

@@ -1,0 +1,253 @@
+//! The messages of Figure 2: the RequestVote and AppendEntries RPCs and their results, plus
+//! the PreVote round of thesis §9.6.
+//!
+//! Raft's RPCs carry the sender's id (`candidateId`, `leaderId`); here the transport's `from`
+//! carries it, so the structs leave it out. Every message carries the sender's `term`, which
+//! the rule "if RPC request or response contains term T > currentTerm: set currentTerm = T,
+//! convert to follower" (Figure 2, Rules for Servers) reads before anything else.
+
+use crate::durable::Entry;
+use replog::LogIndex;
+use replog::wire::WireSize;
+use serde::{Deserialize, Serialize};
+
+/// A message between two Raft nodes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Message {
+    /// Invoked by candidates to gather votes. Reference: Raft §5.2.
+    RequestVote(RequestVote),
+    /// The result of a RequestVote.
+    RequestVoteResponse(RequestVoteResponse),
+    /// Invoked by the leader to replicate log entries; also the heartbeat. Reference: Raft §5.3.
+    AppendEntries(AppendEntries),
+    /// The result of an AppendEntries.
+    AppendEntriesResponse(AppendEntriesResponse),
+    /// "Could I win an election for `term`?", asked before incrementing the term; `term` is
+    /// the pre-candidate's `current_term + 1`. Reference: Raft thesis §9.6.
+    PreVote(RequestVote),
+    /// The answer to a PreVote: when granted, `term` echoes the term asked about.
+    PreVoteResponse(RequestVoteResponse),
+}
+
+/// RequestVote arguments (Figure 2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestVote {
+    /// The candidate's term.
+    pub term: u64,
+    /// Index of the candidate's last log entry (§5.4).
+    pub last_log_index: LogIndex,
+    /// Term of the candidate's last log entry (§5.4).
+    pub last_log_term: u64,
+}
+
+/// RequestVote results (Figure 2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestVoteResponse {
+    /// `current_term`, for the candidate to update itself.
+    pub term: u64,
+    /// True means the candidate received the vote.
+    pub vote_granted: bool,
+}
+
+/// AppendEntries arguments (Figure 2).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AppendEntries {
+    /// The leader's term.
+    pub term: u64,
+    /// Index of the log entry immediately preceding the new ones.
+    pub prev_log_index: LogIndex,
+    /// Term of the `prev_log_index` entry.
+    pub prev_log_term: u64,
+    /// Entries to store (empty for a heartbeat), at `prev_log_index + 1` onwards. At most
+    /// `max_batch_entries` of them. Their commands share the leader's `Arc`s.
+    pub entries: Vec<Entry>,
+    /// The leader's `commit_index`.
+    pub leader_commit: LogIndex,
+}
+
+/// AppendEntries results (Figure 2), with the fast-backtracking hint of §5.3 and the index
+/// the leader needs to match a response to the request it answers when requests are pipelined.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppendEntriesResponse {
+    /// `current_term`, for the leader to update itself.
+    pub term: u64,
+    /// True if the follower contained an entry matching `prev_log_index` and `prev_log_term`.
+    pub success: bool,
+    /// On success, `prev_log_index + entries.len()`: the follower's log now matches the
+    /// leader's up to here. On failure, the `prev_log_index` that was rejected.
+    pub index: LogIndex,
+    /// On failure with fast backtracking: the term of the follower's entry at
+    /// `prev_log_index`, or 0 when the follower's log is shorter than that.
+    pub conflict_term: u64,
+    /// On failure with fast backtracking: the first index the follower holds for
+    /// `conflict_term`, or its last index + 1 when its log is too short. 0 otherwise.
+    pub conflict_index: LogIndex,
+}
+
+impl Message {
+    /// The sender's term, as every Raft message carries it.
+    pub fn term(&self) -> u64 {
+        match self {
+            Message::RequestVote(m) | Message::PreVote(m) => m.term,
+            Message::RequestVoteResponse(m) | Message::PreVoteResponse(m) => m.term,
+            Message::AppendEntries(m) => m.term,
+            Message::AppendEntriesResponse(m) => m.term,
+        }
+    }
+
+    /// Whether this asks for a vote (real or pre-vote).
+    pub fn is_vote_request(&self) -> bool {
+        matches!(self, Message::RequestVote(_) | Message::PreVote(_))
+    }
+}
+
+impl WireSize for Message {
+    fn wire_size(&self) -> usize {
+        // postcard writes the variant index as a varint; six variants fit in one byte.
+        1 + match self {
+            Message::RequestVote(m) | Message::PreVote(m) => m.wire_size(),
+            Message::RequestVoteResponse(m) | Message::PreVoteResponse(m) => m.wire_size(),
+            Message::AppendEntries(m) => m.wire_size(),
+            Message::AppendEntriesResponse(m) => m.wire_size(),
+        }
+    }
+}
+
+impl WireSize for RequestVote {
+    fn wire_size(&self) -> usize {
+        self.term.wire_size() + self.last_log_index.wire_size() + self.last_log_term.wire_size()
+    }
+}
+
+impl WireSize for RequestVoteResponse {
+    fn wire_size(&self) -> usize {
+        self.term.wire_size() + self.vote_granted.wire_size()
+    }
+}
+
+impl WireSize for AppendEntries {
+    fn wire_size(&self) -> usize {
+        self.term.wire_size()
+            + self.prev_log_index.wire_size()
+            + self.prev_log_term.wire_size()
+            + self.entries.wire_size()
+            + self.leader_commit.wire_size()
+    }
+}
+
+impl WireSize for AppendEntriesResponse {
+    fn wire_size(&self) -> usize {
+        self.term.wire_size()
+            + self.success.wire_size()
+            + self.index.wire_size()
+            + self.conflict_term.wire_size()
+            + self.conflict_index.wire_size()
+    }
+}
+
+impl WireSize for Entry {
+    fn wire_size(&self) -> usize {
+        self.term.wire_size() + self.cmd.wire_size()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use replog::{Command, Op};
+
+    fn postcard_len(m: &Message) -> usize {
+        postcard::to_allocvec(m).expect("messages encode").len()
+    }
+
+    fn entries() -> Vec<Entry> {
+        vec![
+            Entry {
+                term: 7,
+                cmd: Command::Noop,
+            },
+            Entry {
+                term: 300,
+                cmd: Command::client(
+                    42,
+                    70_000,
+                    Op::Put {
+                        key: "user:1234".into(),
+                        value: "v".repeat(200),
+                    },
+                ),
+            },
+            Entry {
+                term: 300,
+                cmd: Command::client(
+                    u64::MAX,
+                    1,
+                    Op::Cas {
+                        key: "k".into(),
+                        expected: Some("old".into()),
+                        new: "new".into(),
+                    },
+                ),
+            },
+            Entry {
+                term: 300,
+                cmd: Command::client(9, 2, Op::Get { key: "k".into() }),
+            },
+        ]
+    }
+
+    /// The simulator's byte counts use `wire_size`; the live runtime sends postcard. They
+    /// must agree for every kind of message.
+    #[test]
+    fn wire_size_equals_postcard_length_for_every_message_kind() {
+        let vote = RequestVote {
+            term: 1_000,
+            last_log_index: 123_456_789,
+            last_log_term: 999,
+        };
+        let vote_response = RequestVoteResponse {
+            term: 1_000,
+            vote_granted: true,
+        };
+        let messages = [
+            Message::RequestVote(vote.clone()),
+            Message::RequestVoteResponse(vote_response.clone()),
+            Message::PreVote(vote),
+            Message::PreVoteResponse(RequestVoteResponse {
+                term: 0,
+                vote_granted: false,
+            }),
+            Message::AppendEntries(AppendEntries {
+                term: 300,
+                prev_log_index: 5_000_000,
+                prev_log_term: 299,
+                entries: entries(),
+                leader_commit: 4_999_990,
+            }),
+            Message::AppendEntries(AppendEntries {
+                term: 3,
+                prev_log_index: 0,
+                prev_log_term: 0,
+                entries: Vec::new(),
+                leader_commit: 0,
+            }),
+            Message::AppendEntriesResponse(AppendEntriesResponse {
+                term: 300,
+                success: true,
+                index: 5_000_004,
+                conflict_term: 0,
+                conflict_index: 0,
+            }),
+            Message::AppendEntriesResponse(AppendEntriesResponse {
+                term: 300,
+                success: false,
+                index: 5_000_000,
+                conflict_term: 17,
+                conflict_index: 4_000_001,
+            }),
+        ];
+        for m in &messages {
+            assert_eq!(m.wire_size(), postcard_len(m), "{m:?}");
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Placeholder until `paxos::synod` lands.
+/// Placeholder.
+pub struct Synod;
