@@ -149,6 +149,7 @@ pub fn scenario_for(schedule: &Schedule, cfg: &CampaignConfig) -> Scenario {
         };
         s.network.loss = 0.02;
         s.network.duplicate = 0.02;
+        s.network.fifo = false;
     }
     if schedule.slow_fsync {
         s.disk.fsync = DistSpec::Uniform {

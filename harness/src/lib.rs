@@ -9,6 +9,7 @@
 pub mod campaign;
 pub mod check;
 pub mod explore;
+pub mod experiments;
 pub mod faults;
 pub mod history;
 pub mod live;

@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use harness::experiments::{ExperimentData, ExperimentOptions};
 use harness::report::{self, ReportInput, RunResult, ScenarioResults, SweepPoint, SweepResult, store};
 use harness::scenario::{Dur, LoopMode, Scenario};
 use harness::suite::{self, Job};
@@ -36,7 +37,8 @@ enum Command {
     Run {
         /// The scenario file (TOML; see docs/formats.md).
         scenario: PathBuf,
-        /// raft, paxos, null, or all (the scenario's protocols).
+        /// raft, paxos, null, or all (the scenario's protocols). Live, also etcd; and `all`
+        /// adds etcd when it is installed.
         #[arg(long, default_value = "all")]
         protocol: String,
         /// First seed (default: the scenario's).
@@ -73,6 +75,9 @@ enum Command {
         /// Worker threads (default: one per core).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Skip the design-difference experiments.
+        #[arg(long)]
+        no_experiments: bool,
     },
     /// Offered load against latency: the scenario in open loop at each rate, every protocol.
     #[command(
@@ -103,6 +108,26 @@ enum Command {
     /// Rebuild a report from the raw data in DIR (runs/ and sweeps/) without rerunning.
     #[command(after_help = "Examples:\n  workbench report reports/sample")]
     Report { dir: PathBuf },
+    /// Run the design-difference experiments (election time against timeout range, leader
+    /// change with a lagging log, batching and pipelining) and write their report section.
+    #[command(
+        after_help = "Experiments: election, lag, batching, all\n\nExamples:\n  workbench experiment election --trials 1000\n  workbench experiment all --quick --out /tmp/dd"
+    )]
+    Experiment {
+        /// election, lag, batching or all.
+        name: String,
+        /// Trials per timeout range in the election experiment (the Raft paper used 1000).
+        #[arg(long)]
+        trials: Option<usize>,
+        /// Fewer trials and load points.
+        #[arg(long)]
+        quick: bool,
+        #[arg(long, default_value = "reports/experiments")]
+        out: PathBuf,
+        /// Worker threads (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
     /// Fault-injection campaign: many seeds times a Jepsen-like mix of fault schedules, for
     /// each protocol; every run checked, every failure saved with its reproduce command.
     #[command(
@@ -138,20 +163,30 @@ enum Command {
         #[arg(long)]
         bug: Vec<String>,
     },
-    /// Explore message orders and crash points of a write-once algorithm, looking for
-    /// violations of agreement, validity and termination.
+    /// Explore message orders, timeouts, crashes and partitions of a write-once algorithm,
+    /// looking for violations of agreement, validity and termination.
     #[command(
-        after_help = "Algorithms: coordinator, majority-vote, tiebreak-vote, naive-failover, synod\n\nExamples:\n  workbench explore majority-vote\n  workbench explore synod --nodes 3 --out reports/explore"
+        after_help = "Algorithms: coordinator, majority-vote, tiebreak-vote, naive-failover, synod, synod-no-backoff\n\nBy default a 3-node cluster is searched exhaustively and a 7-node one by random walks;\n`synod` also shows `synod-no-backoff` on 3 nodes for contrast. Exit code 1 if a property\nis violated.\n\nExamples:\n  workbench explore majority-vote\n  workbench explore synod --nodes 3 --out reports/explore\n  workbench explore naive-failover --nodes 7 --walks 5000 --seed 7 --json"
     )]
     Explore {
         algorithm: String,
-        /// Cluster size (default: the algorithm's smallest interesting one).
+        /// One cluster size: up to 3 nodes exhaustive, more by random walks (default: 3 and 7).
         #[arg(long)]
         nodes: Option<usize>,
+        /// How many nodes call try_initialize, each with its own colour (default: every node
+        /// on 3 nodes, two on bigger clusters; two for synod).
+        #[arg(long)]
+        proposers: Option<usize>,
+        /// Crashes plus partitions the scheduler may inject, at most a minority (default: 1).
+        #[arg(long)]
+        faults: Option<usize>,
+        /// Faults are crashes only, never partitions.
+        #[arg(long)]
+        crashes_only: bool,
         /// Bound on the steps of one schedule in exhaustive search.
         #[arg(long)]
         max_depth: Option<usize>,
-        /// Seeded random walks beyond the exhaustive bound.
+        /// Number of seeded random walks on clusters too big for exhaustive search.
         #[arg(long)]
         walks: Option<u64>,
         #[arg(long, default_value_t = 1)]
@@ -223,7 +258,8 @@ fn dispatch(cli: &Cli) -> Result<Outcome> {
             scenarios,
             seeds,
             jobs,
-        } => cmd_suite(cli, *quick, out, scenarios, *seeds, *jobs),
+            no_experiments,
+        } => cmd_suite(cli, *quick, out, scenarios, *seeds, *jobs, !*no_experiments),
         Command::Sweep {
             scenario,
             rates,
@@ -233,6 +269,13 @@ fn dispatch(cli: &Cli) -> Result<Outcome> {
         } => cmd_sweep(cli, scenario, rates, protocol, *seed, out.as_deref()),
         Command::Check { history, format } => cmd_check(cli, history, format),
         Command::Report { dir } => cmd_report(cli, dir),
+        Command::Experiment {
+            name,
+            trials,
+            quick,
+            out,
+            jobs,
+        } => cmd_experiment(cli, name, *trials, *quick, out, *jobs),
         Command::Campaign {
             seeds,
             first_seed,
@@ -260,6 +303,9 @@ fn dispatch(cli: &Cli) -> Result<Outcome> {
         Command::Explore {
             algorithm,
             nodes,
+            proposers,
+            faults,
+            crashes_only,
             max_depth,
             walks,
             seed,
@@ -268,6 +314,9 @@ fn dispatch(cli: &Cli) -> Result<Outcome> {
             let ok = harness::explore::run_cli(&harness::explore::ExploreArgs {
                 algorithm: algorithm.clone(),
                 nodes: *nodes,
+                proposers: *proposers,
+                faults: *faults,
+                crashes_only: *crashes_only,
                 max_depth: *max_depth,
                 walks: *walks,
                 seed: *seed,
@@ -422,7 +471,16 @@ fn cmd_run(
     let protocols = if live && protocol == "etcd" {
         vec!["etcd".to_string()]
     } else {
-        protocols_for(&scenario, protocol)?
+        let mut ps = protocols_for(&scenario, protocol)?;
+        // Live, "all" puts production etcd beside the workbench's protocols when it is installed.
+        if live && protocol == "all" {
+            match harness::live::etcd::etcd_binary() {
+                Ok(_) => ps.push("etcd".to_string()),
+                Err(e) if !cli.quiet => eprintln!("note: the etcd reference is skipped: {e}"),
+                Err(_) => {}
+            }
+        }
+        ps
     };
     for p in protocols {
         for s in first..first + seeds.max(1) {
@@ -471,6 +529,7 @@ fn cmd_suite(
     dir: &Path,
     seeds: Option<u64>,
     threads: Option<usize>,
+    experiments: bool,
 ) -> Result<Outcome> {
     let mut scenarios = suite::load_scenarios(dir).map_err(anyhow::Error::msg)?;
     if quick {
@@ -502,6 +561,34 @@ fn cmd_suite(
         std::fs::remove_dir_all(out).with_context(|| format!("clearing {}", out.display()))?;
     }
     save_all(out, &groups)?;
+    // Latency against offered load on the 3-node steady state, for both protocols.
+    let mut sweeps = Vec::new();
+    if let Some((s, src)) = scenarios.iter().find(|(s, _)| s.name == "steady-3") {
+        let rates: &[f64] = if quick {
+            &[5_000.0, 20_000.0, 40_000.0]
+        } else {
+            &[5_000.0, 10_000.0, 20_000.0, 30_000.0, 40_000.0, 50_000.0]
+        };
+        let protocols = ["raft".to_string(), "paxos".to_string()];
+        let mut s = s.clone();
+        s.duration = Dur(s.duration.0.min(3_000_000_000));
+        let sweep = run_sweep(cli, &s, src, &protocols, rates, s.seed, threads)?;
+        store::save_sweep(out, &sweep).map_err(anyhow::Error::msg)?;
+        sweeps.push(sweep);
+    }
+    let sweeps_ok = sweeps.iter().all(|s| s.points.iter().all(|p| p.correct));
+    let mut sections = Vec::new();
+    let mut experiments_ok = true;
+    if experiments {
+        let opts = ExperimentOptions {
+            quick,
+            threads,
+            election_trials: None,
+        };
+        let data = run_experiments(cli, &opts, out)?;
+        experiments_ok = experiments_correct(&data);
+        sections = experiment_sections(out, &data, &groups)?;
+    }
     let input = ReportInput {
         title: "Raft vs multi-Paxos: the workbench suite".into(),
         backend_note: format!(
@@ -510,11 +597,13 @@ fn cmd_suite(
             if seeds == 1 { "" } else { "s" }
         ),
         scenarios: groups.clone(),
+        sweeps,
+        sections,
         regenerate: format!("cargo run --release -- report {}", out.display()),
         ..ReportInput::default()
     };
     report::write_report(out, &input).map_err(anyhow::Error::msg)?;
-    let ok = print_table(cli, &groups);
+    let ok = print_table(cli, &groups) && experiments_ok && sweeps_ok;
     if !cli.quiet && !cli.json {
         println!("report: {}", out.join("index.html").display());
     }
@@ -529,6 +618,49 @@ fn at_rate(s: &Scenario, rate: f64) -> Scenario {
     // Enough clients that concurrency, not the client count, limits an overloaded cluster.
     s.workload.clients = s.workload.clients.max(256);
     s
+}
+
+/// `scenario` in open loop at each of `rates` for each protocol.
+fn run_sweep(
+    cli: &Cli,
+    scenario: &Scenario,
+    source: &str,
+    protocols: &[String],
+    rates: &[f64],
+    seed: u64,
+    threads: usize,
+) -> Result<SweepResult> {
+    let mut jobs = Vec::new();
+    for p in protocols {
+        for &rate in rates {
+            jobs.push(Job {
+                scenario: at_rate(scenario, rate),
+                source: source.to_string(),
+                protocol: p.clone(),
+                seed,
+                trace_log_bytes: 0,
+                live: false,
+            });
+        }
+    }
+    let results = run_all(cli, jobs.clone(), threads, "sweep")?;
+    Ok(SweepResult {
+        scenario: scenario.name.clone(),
+        source: source.to_string(),
+        seed,
+        points: jobs
+            .iter()
+            .zip(&results)
+            .map(|(j, r)| SweepPoint {
+                protocol: j.protocol.clone(),
+                offered_ops_per_s: j.scenario.workload.rate.expect("open loop"),
+                achieved_ops_per_s: r.summary.throughput_ops_per_s,
+                p50_ns: r.summary.latency.all.p50_ns,
+                p99_ns: r.summary.latency.all.p99_ns,
+                correct: r.summary.correct,
+            })
+            .collect(),
+    })
 }
 
 fn cmd_sweep(
@@ -546,37 +678,8 @@ fn cmd_sweep(
         }
     }
     let seed = seed.unwrap_or(scenario.seed);
-    let mut jobs = Vec::new();
-    for p in protocols_for(&scenario, protocol)? {
-        for &rate in rates {
-            jobs.push(Job {
-                scenario: at_rate(&scenario, rate),
-                source: path.display().to_string(),
-                protocol: p.clone(),
-                seed,
-                trace_log_bytes: 0,
-                live: false,
-            });
-        }
-    }
-    let results = run_all(cli, jobs.clone(), suite::default_threads(), "sweep")?;
-    let sweep = SweepResult {
-        scenario: scenario.name.clone(),
-        source: path.display().to_string(),
-        seed,
-        points: jobs
-            .iter()
-            .zip(&results)
-            .map(|(j, r)| SweepPoint {
-                protocol: j.protocol.clone(),
-                offered_ops_per_s: j.scenario.workload.rate.expect("open loop"),
-                achieved_ops_per_s: r.summary.throughput_ops_per_s,
-                p50_ns: r.summary.latency.all.p50_ns,
-                p99_ns: r.summary.latency.all.p99_ns,
-                correct: r.summary.correct,
-            })
-            .collect(),
-    };
+    let protocols = protocols_for(&scenario, protocol)?;
+    let sweep = run_sweep(cli, &scenario, &path.display().to_string(), &protocols, rates, seed, suite::default_threads())?;
     let out = out.map_or_else(
         || PathBuf::from(format!("reports/sweep-{}", scenario.name)),
         Path::to_path_buf,
@@ -646,14 +749,20 @@ fn cmd_check(cli: &Cli, path: &Path, format: &str) -> Result<Outcome> {
 
 fn cmd_report(cli: &Cli, dir: &Path) -> Result<Outcome> {
     let (scenarios, sweeps) = store::load(dir).map_err(anyhow::Error::msg)?;
-    if scenarios.is_empty() && sweeps.is_empty() {
-        bail!("{}: no runs/ or sweeps/ to build a report from", dir.display());
+    let data = harness::experiments::load(dir).map_err(anyhow::Error::msg)?;
+    if scenarios.is_empty() && sweeps.is_empty() && data.is_none() {
+        bail!("{}: no runs/, sweeps/ or experiments.json to build a report from", dir.display());
     }
+    let sections = match &data {
+        Some(d) => experiment_sections(dir, d, &scenarios)?,
+        None => Vec::new(),
+    };
     let input = ReportInput {
         title: "Raft vs multi-Paxos: the workbench suite".into(),
         backend_note: "rebuilt from saved runs".into(),
         scenarios,
         sweeps,
+        sections,
         regenerate: format!("cargo run --release -- report {}", dir.display()),
         ..ReportInput::default()
     };
@@ -666,6 +775,110 @@ fn cmd_report(cli: &Cli, dir: &Path) -> Result<Outcome> {
         .iter()
         .all(|s| s.runs.iter().all(|r| r.summary.correct));
     Ok(if ok { Outcome::Correct } else { Outcome::Violations })
+}
+
+/// Runs the design-difference experiments and saves their data under `out`.
+fn run_experiments(cli: &Cli, opts: &ExperimentOptions, out: &Path) -> Result<ExperimentData> {
+    let quiet = cli.quiet || cli.json;
+    let data = harness::experiments::run_all(opts, &|name| {
+        if !quiet {
+            eprintln!("experiment: {name}");
+        }
+    });
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    harness::experiments::save(out, &data).map_err(anyhow::Error::msg)?;
+    Ok(data)
+}
+
+/// The experiments' report sections, their plots drawn under `dir/plots`.
+fn experiment_sections(
+    dir: &Path,
+    data: &ExperimentData,
+    scenarios: &[ScenarioResults],
+) -> Result<Vec<report::Section>> {
+    let plots = dir.join("plots");
+    std::fs::create_dir_all(&plots).with_context(|| format!("creating {}", plots.display()))?;
+    harness::experiments::sections(&plots, data, scenarios).map_err(anyhow::Error::msg)
+}
+
+/// Whether every experiment run passed the invariants and the checker.
+fn experiments_correct(d: &ExperimentData) -> bool {
+    let election = d
+        .election
+        .as_ref()
+        .is_none_or(|e| e.results.iter().all(|r| r.failed_checks == 0));
+    let lag = d.lag.as_ref().is_none_or(|l| l.points.iter().all(|p| p.checked.ok()));
+    let batching = d.batching.as_ref().is_none_or(|b| {
+        b.load.iter().all(|p| p.correct) && b.saturation.iter().all(|p| p.correct)
+    });
+    election && lag && batching
+}
+
+fn cmd_experiment(
+    cli: &Cli,
+    name: &str,
+    trials: Option<usize>,
+    quick: bool,
+    out: &Path,
+    threads: Option<usize>,
+) -> Result<Outcome> {
+    let opts = ExperimentOptions {
+        quick,
+        threads: threads.unwrap_or_else(suite::default_threads),
+        election_trials: trials,
+    };
+    let quiet = cli.quiet || cli.json;
+    let note = |n: &str| {
+        if !quiet {
+            eprintln!("experiment: {n}");
+        }
+    };
+    let data = match name {
+        "all" => harness::experiments::run_all(&opts, &note),
+        "election" => {
+            note(name);
+            ExperimentData {
+                election: Some(harness::experiments::election::run(&opts)),
+                ..ExperimentData::default()
+            }
+        }
+        "lag" => {
+            note(name);
+            ExperimentData {
+                lag: Some(harness::experiments::lag::run(&opts)),
+                ..ExperimentData::default()
+            }
+        }
+        "batching" => {
+            note(name);
+            ExperimentData {
+                batching: Some(harness::experiments::batching::run(&opts)),
+                ..ExperimentData::default()
+            }
+        }
+        other => bail!("unknown experiment {other:?}: expected election, lag, batching or all"),
+    };
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    harness::experiments::save(out, &data).map_err(anyhow::Error::msg)?;
+    let sections = experiment_sections(out, &data, &[])?;
+    let input = ReportInput {
+        title: format!("Design-difference experiment: {name}"),
+        backend_note: "deterministic simulator".into(),
+        sections,
+        regenerate: format!("cargo run --release -- report {}", out.display()),
+        ..ReportInput::default()
+    };
+    report::write_report(out, &input).map_err(anyhow::Error::msg)?;
+    if cli.json {
+        println!("{}", serde_json::to_string(&data)?);
+    } else if !cli.quiet {
+        println!("report: {}", out.join("index.html").display());
+    }
+    Ok(if experiments_correct(&data) {
+        Outcome::Correct
+    } else {
+        Outcome::Violations
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

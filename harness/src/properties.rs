@@ -2,7 +2,7 @@
 //! multi-Paxos are checked by the same code: on a 5-node cluster under random crashes,
 //! restarts, partitions, loss and duplication, every node's committed sequence is a prefix of
 //! one common sequence (the agreement and commit-order invariants, checked at every commit),
-//! every acknowledged command is in it, and after the faults heal every node converges.
+//! every acknowledged command is in it, the history is linearizable, and after the faults heal every node converges.
 
 use crate::run::{RunOptions, RunOutput, run_sim};
 use crate::scenario::{DistSpec, Dur, FaultKind, RandomNemesisSpec, Scenario};
@@ -10,7 +10,7 @@ use replog::ReplicatedLog;
 
 /// The scenario each seed runs: 5 nodes, 3 s of operations under a random nemesis drawing
 /// crashes, partitions, isolation, loss and duplication, a lossy jittery network underneath,
-/// then 3 s to settle.
+/// then 3 s to settle. Links reorder (not FIFO).
 pub fn property_scenario() -> Scenario {
     use FaultKind::*;
     let text = "name = \"property\"\nduration = \"3s\"\nsettle = \"3s\"\n[cluster]\nnodes = 5\n\
@@ -22,6 +22,8 @@ pub fn property_scenario() -> Scenario {
     };
     s.network.loss = 0.02;
     s.network.duplicate = 0.02;
+    // Reordering too: links are not FIFO here.
+    s.network.fifo = false;
     s.faults.random = Some(RandomNemesisSpec {
         mean_interval: Dur(400_000_000),
         kinds: vec![Crash, Partition, Isolate, Loss, Duplicate, MajoritiesRing],
@@ -46,6 +48,15 @@ pub fn property_problems(out: &RunOutput) -> Vec<String> {
         .iter()
         .map(|v| format!("{:?}: {}", v.kind, v.detail))
         .collect();
+    let check = crate::check::verdict::check_history(&out.history);
+    match check.linearizable {
+        Some(true) => {}
+        Some(false) => problems.push(format!(
+            "history not linearizable: {}",
+            check.counterexample.unwrap_or_default()
+        )),
+        None => problems.push("the checker ran out of budget".into()),
+    }
     if !out.converged {
         problems.push(format!(
             "after healing, nodes did not converge: commit indices {:?}",
@@ -57,7 +68,17 @@ pub fn property_problems(out: &RunOutput) -> Vec<String> {
 
 /// Runs seeds `seeds` with protocol `L`; returns every failing seed.
 pub fn check_property<L: ReplicatedLog>(seeds: std::ops::Range<u64>) -> Vec<PropertyFailure> {
-    let scenario = property_scenario();
+    check_property_with::<L>(seeds, replog::Bugs::default())
+}
+
+/// [`check_property`] with test-only protocol bugs switched on, to show the property catches
+/// them.
+pub fn check_property_with<L: ReplicatedLog>(
+    seeds: std::ops::Range<u64>,
+    bugs: replog::Bugs,
+) -> Vec<PropertyFailure> {
+    let mut scenario = property_scenario();
+    scenario.protocol.bugs = bugs;
     let mut failures = Vec::new();
     for seed in seeds {
         let out = run_sim::<L>(

@@ -56,8 +56,10 @@ pub struct RunOutput {
 
 const TOKEN_FAULT: u64 = TOKEN_DRIVER_BASE;
 
-struct ScenarioDriver {
-    workload: Workload,
+/// The scenario's clients and fault schedule as a simulator [`Driver`]. Experiments that
+/// steer a run step by step reuse it with an empty schedule.
+pub(crate) struct ScenarioDriver {
+    pub(crate) workload: Workload,
     schedule: Vec<crate::scenario::FaultSpec>,
     records: Vec<FaultRecord>,
     seed: u64,
@@ -65,6 +67,28 @@ struct ScenarioDriver {
 }
 
 impl ScenarioDriver {
+    /// The clients of `scenario` and the fault `schedule`, armed in `sim` and started at 0.
+    pub(crate) fn start<L: ReplicatedLog>(
+        sim: &mut Simulation<L>,
+        scenario: &Scenario,
+        seed: u64,
+        schedule: Vec<crate::scenario::FaultSpec>,
+    ) -> Self {
+        let mut driver = ScenarioDriver {
+            workload: Workload::new(&scenario.workload, scenario.cluster.nodes, seed),
+            schedule,
+            records: Vec::new(),
+            seed,
+            actions: Vec::new(),
+        };
+        for (i, f) in driver.schedule.iter().enumerate() {
+            sim.set_timer(f.at.0, TOKEN_FAULT + i as u64);
+        }
+        driver.workload.start(sim.now(), &mut driver.actions);
+        driver.carry_out(sim);
+        driver
+    }
+
     fn carry_out<L: ReplicatedLog>(&mut self, sim: &mut Simulation<L>) {
         for action in self.actions.drain(..) {
             match action {
@@ -107,22 +131,23 @@ pub fn run_sim<L: ReplicatedLog>(scenario: &Scenario, opts: &RunOptions) -> RunO
     let mut cfg = scenario.sim_config(seed);
     cfg.trace_log_bytes = opts.trace_log_bytes;
     let mut sim = Simulation::<L>::new(cfg);
-    let schedule = scenario.fault_schedule(seed);
-    let mut driver = ScenarioDriver {
-        workload: Workload::new(&scenario.workload, scenario.cluster.nodes, seed),
-        schedule,
-        records: Vec::new(),
-        seed,
-        actions: Vec::new(),
-    };
-    for (i, f) in driver.schedule.iter().enumerate() {
-        sim.set_timer(f.at.0, TOKEN_FAULT + i as u64);
-    }
-    driver.workload.start(0, &mut driver.actions);
-    driver.carry_out(&mut sim);
+    let mut driver = ScenarioDriver::start(&mut sim, scenario, seed, scenario.fault_schedule(seed));
 
-    let duration = scenario.duration.0;
-    sim.run_until(duration, &mut driver);
+    sim.run_until(scenario.duration.0, &mut driver);
+    conclude(sim, driver, scenario, seed)
+}
+
+/// Ends a run whose clients have been issuing operations until now: stops them, heals every
+/// fault, lets the cluster settle for the scenario's `settle`, and gathers the output with the
+/// end-of-run invariants. Experiments that steer a run step by step end it here too, so
+/// their runs are checked like any other.
+pub(crate) fn conclude<L: ReplicatedLog>(
+    mut sim: Simulation<L>,
+    mut driver: ScenarioDriver,
+    scenario: &Scenario,
+    seed: u64,
+) -> RunOutput {
+    let duration = sim.now();
     driver.workload.stop();
     faults::heal_everything(&mut sim);
     driver.records.push(FaultRecord {

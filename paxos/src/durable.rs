@@ -6,7 +6,8 @@
 //! them; [`crate::recovery`] replays them on boot. A node issues a record before it acts on
 //! the state the record describes, and never answers a proposer before the record is durable
 //! (`Send { after: Some(seq) }`): "an acceptor must remember this information even if it
-//! fails and then restarts" (Paxos Made Simple §2.3).
+//! fails and then restarts" (Paxos Made Simple §2.2; "an acceptor records its intended response
+//! in stable storage before actually sending the response", §2.5).
 
 use replog::{Command, Epoch, LogIndex};
 use serde::{Deserialize, Serialize};
@@ -27,7 +28,7 @@ pub enum Record {
     },
     /// The learner found out from the leader of `ballot` that `cmds[i]` is chosen in slot
     /// `first_slot + i` (catch-up), and raised its promise to `ballot`. Reference: Paxos Made
-    /// Simple §2.4.
+    /// Simple §2.3.
     ///
     /// Why the promise: a value chosen at ballot b is the value of every proposal numbered b
     /// or higher (P2b), but a stale leader below b may still propose another value for the

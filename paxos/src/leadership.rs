@@ -3,13 +3,13 @@
 //!
 //! | rule | function | source |
 //! | --- | --- | --- |
-//! | suspect a silent leader after a randomized timeout | [`PaxosNode::reset_suspicion`], `tick` | Howard & Mortier §3; shared knob `election_timeout_*` |
+//! | suspect a silent leader after a randomized timeout | `PaxosNode::reset_suspicion`, `tick` | Howard & Mortier §3; shared knob `election_timeout_*` |
 //! | a new ballot is higher than any seen, unique per node | [`PaxosNode::start_phase1`] | Paxos Made Simple §2.2, §2.5 |
 //! | phase 1 runs once for every slot from the first unchosen one | [`PaxosNode::start_phase1`] | Paxos Made Simple §3 |
-//! | promise only above the current promise; report what was accepted | [`PaxosNode::on_prepare`] | Paxos Made Simple §2.2, phase 1(b) |
-//! | adopt the value of the highest ballot reported; keep chosen values | [`PaxosNode::become_leader`] | Paxos Made Simple §2.2, phase 2(a) |
-//! | fill holes with no-ops | [`PaxosNode::become_leader`] | Paxos Made Simple §3 |
-//! | a proposer that sees a higher ballot steps down and backs off | [`PaxosNode::observe_ballot`], [`PaxosNode::step_down`] | Paxos Made Simple §2.4 |
+//! | promise only above the current promise; report what was accepted | `PaxosNode::on_prepare` | Paxos Made Simple §2.2, phase 1(b) |
+//! | adopt the value of the highest ballot reported; keep chosen values | `PaxosNode::become_leader` | Paxos Made Simple §2.2, phase 2(a) |
+//! | fill holes with no-ops | `PaxosNode::become_leader` | Paxos Made Simple §3 |
+//! | a proposer that sees a higher ballot steps down and backs off | `PaxosNode::observe_ballot`, `PaxosNode::step_down` | Paxos Made Simple §2.2 (abandon), §2.4 (progress) |
 //!
 //! Unlike Raft (§5.4.1), any node may become leader, however far behind its log is: phase 1
 //! brings it every accepted value it lacks. That is the difference the workbench studies.
@@ -293,7 +293,7 @@ impl PaxosNode {
     }
 
     /// Every message reveals a ballot; a proposer that sees one above its own has been
-    /// preempted and steps down. Reference: Paxos Made Simple §2.4 (a proposer abandons a
+    /// preempted and steps down. Reference: Paxos Made Simple §2.2 (a proposer abandons a
     /// proposal once some proposer has begun a higher-numbered one).
     pub(crate) fn observe_ballot(&mut self, now: Nanos, ballot: Epoch) {
         self.max_round_seen = self.max_round_seen.max(ballot.round);

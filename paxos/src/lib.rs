@@ -29,18 +29,33 @@
 //! | new ballot = (highest round seen + 1, own id), durable before prepares leave | [`PaxosNode::start_phase1`] | Paxos Made Simple §2.2, §2.5 |
 //! | promise at or above the current promise, reporting accepted values | `PaxosNode::on_prepare` | Paxos Made Simple §2.2 1(b) |
 //! | adopt the highest-ballot value per slot, keep known-chosen values, no-ops in holes | `PaxosNode::become_leader` | Paxos Made Simple §2.2 2(a), §3 |
-//! | a proposer that sees a higher ballot steps down and backs off | `PaxosNode::observe_ballot`, `PaxosNode::step_down` | Paxos Made Simple §2.4 |
-//! | accept unless a higher ballot was promised; answer only once durable | `PaxosNode::on_accept`, `PaxosNode::reply_after` | Paxos Made Simple §2.2 2(b), §2.3 |
+//! | a proposer that sees a higher ballot steps down and backs off | `PaxosNode::observe_ballot`, `PaxosNode::step_down` | Paxos Made Simple §2.2, §2.4 |
+//! | accept unless a higher ballot was promised; answer only once durable | `PaxosNode::on_accept`, `PaxosNode::reply_after` | Paxos Made Simple §2.2 2(b), §2.5 |
 //! | chosen when a majority accepted one ballot (leader counts itself once durable) | `PaxosNode::record_acks`, `PaxosNode::on_own_accepts_durable` | Paxos Made Simple §2.2 |
-//! | commit notice marks chosen only values accepted at the notice's ballot | `PaxosNode::apply_notice` | Paxos Made Simple §2.4 |
-//! | lagging learners get chosen values from the leader | `PaxosNode::send_to`, `PaxosNode::on_learn` | Paxos Made Simple §2.4 |
+//! | commit notice marks chosen only values accepted at the notice's ballot | `PaxosNode::apply_notice` | Paxos Made Simple §2.3 |
+//! | lagging learners get chosen values from the leader | `PaxosNode::send_to`, `PaxosNode::on_learn` | Paxos Made Simple §2.3 |
 //! | apply chosen slots in order, once per boot | `PaxosNode::apply_chosen` | Paxos Made Simple §3 |
 //! | batching, pipelining, retransmission | `PaxosNode::release`, `PaxosNode::send_to`, `PaxosNode::heartbeat` | shared knobs |
-//! | restart from the records alone | [`recovery::replay`] | Paxos Made Simple §2.3 |
+//! | restart from the records alone | [`recovery::replay`] | Paxos Made Simple §2.2, §2.5 |
 //!
 //! Invariants asserted inside the protocol (a violation stops the run at the step that broke
 //! it): a promised ballot never decreases; an acceptor never accepts below its promise; a
 //! value known chosen never changes ("agreement violated"); the chosen prefix never shrinks.
+//!
+//! Tests (`paxos/tests/`, on `replog::testkit::Network`, which checks agreement, commit
+//! order, durability before sending and one leader per ballot at every step):
+//!
+//! | file | what it shows |
+//! | --- | --- |
+//! | `synod.rs` | exhaustive enumeration of the synod: agreement and validity under every schedule of two proposers with a crash and a loss, and of three ballots; broken variants are caught |
+//! | `conformance.rs` | `replog::conformance`, the suite Raft passes too |
+//! | `recovery.rs` | phase 1 recovery: minority values re-proposed, the highest ballot's value adopted, holes filled with no-ops |
+//! | `leadership.rs` | preemption and backoff, duelling proposers settle, `NotLeader` hints, any node may lead |
+//! | `durability.rs` | promises and acceptances leave only once durable; restart from the records alone |
+//! | `catch_up.rs` | commit notices, catch-up of lagging learners |
+//! | `flow_control.rs` | batching, the batch delay, the pipelining window (the same tests as Raft's) |
+//! | `bugs.rs` | `ProtocolConfig::bugs` variants are caught by the agreement check |
+//! | `stress.rs` | random faults on five nodes (Raft's schedule generator); nothing committed is lost |
 
 pub mod durable;
 pub mod leadership;

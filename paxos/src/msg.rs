@@ -20,7 +20,7 @@ pub enum Message {
     /// Simple §2.2.
     Promise(Promise),
     /// A prepare, accept or heartbeat arrived with a ballot below the acceptor's promise.
-    /// Reference: Paxos Made Simple §2.3 (the optimisation of telling the proposer to abandon
+    /// Reference: Paxos Made Simple §2.2 (the optimisation of telling the proposer to abandon
     /// its proposal).
     Nack(Nack),
     /// Phase 2(a) for consecutive slots, with the leader's commit notice. Reference: Paxos
@@ -33,7 +33,7 @@ pub enum Message {
     Heartbeat(Heartbeat),
     /// The answer to a heartbeat: how far the follower knows the log to be chosen.
     HeartbeatReply(HeartbeatReply),
-    /// Catch-up: values the leader knows to be chosen. Reference: Paxos Made Simple §2.4.
+    /// Catch-up: values the leader knows to be chosen. Reference: Paxos Made Simple §2.3.
     Learn(Learn),
     /// The answer to a `Learn`.
     Learned(Learned),

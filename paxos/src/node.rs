@@ -3,15 +3,14 @@
 //! Every node plays all three of Paxos Made Simple's roles at once. The acceptor and the
 //! learner behave the same whatever the node's role; what a node does as a *proposer*
 //! depends on whether it follows, runs phase 1 (candidate) or leads:
-//! - [`step_follower`](PaxosNode::step_follower): answers prepares, accepts, heartbeats and
-//!   catch-up; ignores replies meant for a proposer.
-//! - [`step_candidate`](PaxosNode::step_candidate): collects promises; as an acceptor turns
-//!   down lower ballots.
-//! - [`step_leader`](PaxosNode::step_leader): collects acceptances and heartbeat replies,
-//!   detects chosen slots, feeds lagging followers; as an acceptor turns down lower ballots.
+//! - `step_follower`: answers prepares, accepts, heartbeats and catch-up; ignores replies
+//!   meant for a proposer.
+//! - `step_candidate`: collects promises; as an acceptor turns down lower ballots.
+//! - `step_leader`: collects acceptances and heartbeat replies, detects chosen slots, feeds
+//!   lagging followers; as an acceptor turns down lower ballots.
 //!
-//! Before any of them runs, [`observe_ballot`](PaxosNode::observe_ballot) makes a proposer
-//! that sees a ballot above its own step down (preemption).
+//! Before any of them runs, `observe_ballot` makes a proposer that sees a ballot above its
+//! own step down (preemption).
 
 use crate::durable::Record;
 use crate::leadership::Candidacy;
@@ -153,7 +152,7 @@ impl PaxosNode {
     }
 
     /// What a reply must wait for: every record issued so far. An acceptor's answer never
-    /// gets ahead of its disk. Reference: Paxos Made Simple §2.3.
+    /// gets ahead of its disk. Reference: Paxos Made Simple §2.5.
     pub(crate) fn reply_after(&self) -> Option<PersistSeq> {
         (self.last_seq > self.durable_seq).then_some(self.last_seq)
     }

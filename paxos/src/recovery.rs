@@ -3,7 +3,7 @@
 //! (values learned as chosen, the chosen prefix). Everything else (the role, a leader's
 //! per-follower progress, which slots a leader saw acknowledged) is volatile: a restarted
 //! node is a follower that commits again from slot 1 and learns the rest from a leader.
-//! Reference: Paxos Made Simple §2.3 ("an acceptor must remember this information even if
+//! Reference: Paxos Made Simple §2.2 ("an acceptor must remember this information even if
 //! it fails and then restarts").
 
 use crate::durable::Record;

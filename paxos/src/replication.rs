@@ -3,16 +3,16 @@
 //!
 //! | rule | function | source |
 //! | --- | --- | --- |
-//! | a command gets the next slot; batches wait at most `batch_delay_ns` | [`PaxosNode::propose_as_leader`], [`PaxosNode::release`] | Paxos Made Simple §3; shared knobs |
-//! | at most `max_batch_entries` slots per accept, `max_inflight_msgs` per follower | [`PaxosNode::send_to`] | shared knobs (same meaning as Raft's) |
-//! | accept unless a higher ballot was promised; persist before answering | [`PaxosNode::on_accept`] | Paxos Made Simple §2.2 phase 2(b) |
-//! | a slot is chosen once a majority accepted it at one ballot | [`PaxosNode::record_acks`] | Paxos Made Simple §2.2 |
-//! | the leader counts its own accept only once durable | [`PaxosNode::on_own_accepts_durable`] | Raft §10.2.1 applied to Paxos (same optimisation for both) |
-//! | a commit notice marks chosen only values accepted at the notice's ballot | [`PaxosNode::apply_notice`] | Paxos Made Simple §2.4 (learning a chosen value) |
-//! | a learner missing chosen values gets them from the leader | [`PaxosNode::send_to`] (`Learn`), [`PaxosNode::on_learn`] | Paxos Made Simple §2.4 |
-//! | unacknowledged messages are resent after a heartbeat interval | [`PaxosNode::heartbeat`] | the network loses messages |
+//! | a command gets the next slot; batches wait at most `batch_delay_ns` | `PaxosNode::propose_as_leader`, `PaxosNode::release` | Paxos Made Simple §3; shared knobs |
+//! | at most `max_batch_entries` slots per accept, `max_inflight_msgs` per follower | `PaxosNode::send_to` | shared knobs (same meaning as Raft's) |
+//! | accept unless a higher ballot was promised; persist before answering | `PaxosNode::on_accept` | Paxos Made Simple §2.2 phase 2(b) |
+//! | a slot is chosen once a majority accepted it at one ballot | `PaxosNode::record_acks` | Paxos Made Simple §2.2 |
+//! | the leader counts its own accept only once durable | `PaxosNode::on_own_accepts_durable` | Raft §10.2.1 applied to Paxos (same optimisation for both) |
+//! | a commit notice marks chosen only values accepted at the notice's ballot | `PaxosNode::apply_notice` | Paxos Made Simple §2.3 (learning a chosen value) |
+//! | a learner missing chosen values gets them from the leader | `PaxosNode::send_to` (`Learn`), `PaxosNode::on_learn` | Paxos Made Simple §2.3 |
+//! | unacknowledged messages are resent after a heartbeat interval | `PaxosNode::heartbeat` | the network loses messages |
 //!
-//! Flow control per follower ([`Progress`]): the leader streams from `next_slot`; slots the
+//! Flow control per follower (`Progress`): the leader streams from `next_slot`; slots the
 //! follower should already know to be chosen go as `Learn`, the rest as `Accept`, skipping
 //! slots it has acknowledged at this ballot. Each message in the window is identified by its
 //! last slot. The network may lose, duplicate and reorder messages, so the window is a bound,
@@ -338,7 +338,7 @@ impl PaxosNode {
     /// leader of `ballot`: a slot is marked chosen only if the value here was accepted at that
     /// very ballot (a leader proposes one value per slot per ballot, so it is the chosen
     /// one); the scan stops at the first slot that does not qualify, which the leader will
-    /// send with `Learn`. Reference: Paxos Made Simple §2.4.
+    /// send with `Learn`. Reference: Paxos Made Simple §2.3.
     fn apply_notice(&mut self, ballot: Epoch, upto: LogIndex) {
         let mut slot = self.log.chosen_upto() + 1;
         while slot <= upto {
@@ -494,7 +494,7 @@ impl PaxosNode {
 
     /// Catch-up: the leader sends values it knows to be chosen. The learner stores them as
     /// chosen and raises its promise to the leader's ballot (see [`Record::Learned`] for
-    /// why). Reference: Paxos Made Simple §2.4.
+    /// why). Reference: Paxos Made Simple §2.3.
     pub(crate) fn on_learn(&mut self, now: Nanos, from: NodeId, m: Learn) {
         if m.ballot < self.promised {
             self.nack(from, m.ballot);

@@ -19,14 +19,14 @@
 //! | phase 2(a): propose the value of the highest ballot reported, else one's own | [`SynodNode::step`] (`Promise`) | Paxos Made Simple §2.2 |
 //! | phase 2(b): accept unless a higher ballot was promised | [`SynodNode::step`] (`Accept`) | Paxos Made Simple §2.2 |
 //! | chosen once a majority accepted one ballot; learners are told | [`SynodNode::step`] (`Accepted`, `Chosen`) | Paxos Made Simple §2.2, §2.3 |
-//! | a proposer told of a higher ballot abandons its own | [`SynodNode::step`] (`Nack`) | Paxos Made Simple §2.3 |
+//! | a proposer told of a higher ballot abandons its own | [`SynodNode::step`] (`Nack`) | Paxos Made Simple §2.2 (the optimisation at its end) |
 
 use replog::{Epoch, NodeId, quorum};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt::Debug;
 
-/// What an acceptor must remember across a crash. Reference: Paxos Made Simple §2.3.
+/// What an acceptor must remember across a crash. Reference: Paxos Made Simple §2.2, §2.5.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct AcceptorState<V> {
     /// The highest ballot promised (or accepted at). Never decreases.

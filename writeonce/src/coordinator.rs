@@ -18,7 +18,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 /// Messages of the fixed-coordinator algorithm.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CoordinatorMsg<V> {
     /// A node's `try_initialize(value)`, forwarded to the coordinator.
     Initialize(V),
@@ -85,6 +85,14 @@ impl<V: Clone + Eq + Ord + Hash + Debug> WriteOnce for Coordinator<V> {
 
     fn final_value(&self) -> Option<&V> {
         self.decided.as_ref()
+    }
+
+    /// Everything once decided (the first value stays), and requests at a non-coordinator.
+    fn ignores(&self, _from: NodeId, msg: &Self::Message) -> bool {
+        match msg {
+            CoordinatorMsg::Initialize(_) => self.me != self.coordinator || self.decided.is_some(),
+            CoordinatorMsg::Decided(_) => self.decided.is_some(),
+        }
     }
 
     fn on_message(&mut self, _from: NodeId, msg: Self::Message, out: &mut Outbox<Self::Message>) {

@@ -10,12 +10,12 @@
 //!
 //! | module | draft idea | what it loses |
 //! | --- | --- | --- |
-//! | [`write_once`] | the interface: [`WriteOnce`], [`Outbox`], [`Rounds`] | |
+//! | [`write_once`] | the interface: [`WriteOnce`], [`Outbox`], [`Timer`], [`Rounds`] | |
 //! | [`coordinator`] | a fixed coordinator chosen by the bully rule (001 "Distributed" `WriteOnce`) | termination, when the coordinator crashes |
 //! | [`majority_vote`] | peers vote for the first candidate they hear (001 part 2) | termination: split votes, and 004's window of vulnerability |
 //! | [`tiebreak_vote`] | wait for every vote, then break ties by the bully rule (001 "Tiebreaking") | termination, with one crash |
 //! | [`naive_failover`] | a leader, and timeout-based failover to the next node (004 "Appointing Leaders") | agreement: a partition splits the brain |
-//! | [`synod`] | Paxos's single-decree synod algorithm, adapted from the `paxos` crate | only guaranteed termination (FLP): proposers can duel forever |
+//! | [`synod`] | Paxos's single-decree synod algorithm, the `paxos` crate's rules ([`Synod`] with randomized backoff, [`SynodNoBackoff`] without) | only guaranteed termination (FLP): without backoff, proposers can duel forever |
 //!
 //! Helpers: [`tally`] (vote counting shared by the two voting algorithms), [`color`] (the
 //! drafts' red/blue/green values) and [`testkit`] (a FIFO cluster for unit tests).
@@ -35,6 +35,6 @@ pub use coordinator::Coordinator;
 pub use majority_vote::MajorityVote;
 pub use naive_failover::NaiveFailover;
 pub use replog::NodeId;
-pub use synod::Synod;
+pub use synod::{Synod, SynodNoBackoff};
 pub use tiebreak_vote::TiebreakVote;
-pub use write_once::{Outbox, Rounds, WriteOnce};
+pub use write_once::{Outbox, Rounds, Timer, WriteOnce};

@@ -21,7 +21,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 /// Messages of majority-rules voting.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum VoteMsg<V> {
     /// A value offered for the vote (the drafts' `onCandidate`).
     Candidate(V),
@@ -95,6 +95,11 @@ impl<V: Clone + Eq + Ord + Hash + Debug> WriteOnce for MajorityVote<V> {
 
     fn final_value(&self) -> Option<&V> {
         self.decided.as_ref()
+    }
+
+    /// A candidate after this node voted: votes are never changed.
+    fn ignores(&self, _from: NodeId, msg: &Self::Message) -> bool {
+        matches!(msg, VoteMsg::Candidate(_)) && self.my_vote.is_some()
     }
 
     fn on_message(&mut self, _from: NodeId, msg: Self::Message, out: &mut Outbox<Self::Message>) {

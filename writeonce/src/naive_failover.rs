@@ -10,20 +10,20 @@
 //!
 //! **Holds**: validity, and termination while a majority can talk.
 //! **Loses**: agreement. A timeout cannot tell "the leader is dead" from "the leader is fine
-//! but I cannot hear it" (draft 001, "Fault-Tolerant Tiebreaking": failure detectors do not
-//! exist). Partition the old leader away from the rest and both sides have a leader: the old
-//! one decided its value, the new one decides another. That is *split brain*. The explorer
-//! gives the timer every advantage (by default it fires only once the waiting node's link is
-//! silent, so a timeout is never just impatience) and a crash alone cannot break it, but one
-//! partition does. Deciding who leads is itself a consensus problem.
+//! but I cannot hear it" (draft 001, "Fault-Tolerant Tiebreaking": perfect failure detectors
+//! do not exist). Partition the old leader away from the rest and both sides have a leader:
+//! the old one decided its value, the new one decides another. That is *split brain*. The
+//! timer here gets every advantage ([`Timer::RoundTrip`]: it outlasts any round trip, so it
+//! never fires while an answer is on its way), and then a crash alone cannot break agreement,
+//! but one partition does. Deciding who leads is itself a consensus problem.
 
-use crate::write_once::{Outbox, Rounds, WriteOnce};
+use crate::write_once::{Outbox, Rounds, Timer, WriteOnce};
 use replog::NodeId;
 use std::fmt::Debug;
 use std::hash::Hash;
 
 /// Messages of naive failover.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FailoverMsg<V> {
     /// "You lead: store this value" (a `try_initialize` sent to whoever the sender thinks
     /// leads).
@@ -102,6 +102,11 @@ impl<V: Clone + Eq + Ord + Hash + Debug> WriteOnce for NaiveFailover<V> {
         self.decided.as_ref()
     }
 
+    /// A decision once decided: the first one stays.
+    fn ignores(&self, _from: NodeId, msg: &Self::Message) -> bool {
+        matches!(msg, FailoverMsg::Decided(_)) && self.decided.is_some()
+    }
+
     fn on_message(&mut self, from: NodeId, msg: Self::Message, out: &mut Outbox<Self::Message>) {
         match msg {
             FailoverMsg::Propose(value) => match &self.decided {
@@ -119,15 +124,18 @@ impl<V: Clone + Eq + Ord + Hash + Debug> WriteOnce for NaiveFailover<V> {
 
     /// The failure detector's verdict: the leader is gone; fail over to the next node down.
     fn on_timeout(&mut self, out: &mut Outbox<Self::Message>) {
-        debug_assert!(self.timer_armed());
+        debug_assert!(self.timer().is_some());
         // The order runs down from the bully's choice and reaches this node before it wraps.
         self.leader = NodeId(self.leader.0 - 1);
         self.ask_leader(out);
     }
 
-    /// Armed while this node waits on another node to store its value.
-    fn timer_armed(&self) -> bool {
-        self.decided.is_none() && self.proposal.is_some() && self.leader != self.me
+    /// Armed while this node waits on another node to store its value. The timeout is the
+    /// most generous one there is: it outlasts any round trip, so it never fires while the
+    /// leader's answer is on its way.
+    fn timer(&self) -> Option<Timer> {
+        let waiting = self.decided.is_none() && self.proposal.is_some() && self.leader != self.me;
+        waiting.then_some(Timer::RoundTrip)
     }
 }
 

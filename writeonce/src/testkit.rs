@@ -72,7 +72,7 @@ impl<A: WriteOnce> Cluster<A> {
     /// Fires `node`'s timer; panics if it is not armed, as the explorer never fires one then.
     pub fn timeout(&mut self, node: NodeId) {
         assert!(
-            self.nodes[node.index()].timer_armed(),
+            self.nodes[node.index()].timer().is_some(),
             "{node}'s timer is not armed"
         );
         let mut out = Outbox::new();

@@ -90,6 +90,11 @@ impl<V: Clone + Eq + Ord + Hash + Debug> WriteOnce for TiebreakVote<V> {
         self.decided.as_ref()
     }
 
+    /// A candidate after this node voted: votes are never changed.
+    fn ignores(&self, _from: NodeId, msg: &Self::Message) -> bool {
+        matches!(msg, VoteMsg::Candidate(_)) && self.my_vote.is_some()
+    }
+
     fn on_message(&mut self, _from: NodeId, msg: Self::Message, out: &mut Outbox<Self::Message>) {
         match msg {
             VoteMsg::Candidate(value) => self.on_candidate(value, out),

@@ -23,14 +23,15 @@ use std::hash::Hash;
 ///
 /// Nodes are numbered `0..nodes`. An implementation is deterministic: the same inputs in the
 /// same order give the same state and the same messages out. It reads no clock: "a timeout
-/// fired" is an input like any other, and [`WriteOnce::timer_armed`] says whether the node is
-/// waiting for one. Messages a node sends to itself are handled inside the node, never put in
-/// the outbox.
+/// fired" is an input like any other, and [`WriteOnce::timer`] says whether the node is
+/// waiting for one and what kind it is. Messages a node sends to itself are handled inside the
+/// node, never put in the outbox.
 pub trait WriteOnce: Clone + Eq + Hash + Debug + Rounds {
     /// The variable's type (the drafts' `T`). `Ord` so that tiebreaks can use the bully rule.
     type Value: Clone + Eq + Ord + Hash + Debug;
-    /// What nodes say to each other.
-    type Message: Clone + Eq + Hash + Debug + Rounds;
+    /// What nodes say to each other. `Ord` so that a set of messages in flight has one
+    /// canonical order.
+    type Message: Clone + Eq + Ord + Hash + Debug + Rounds;
 
     /// The algorithm's name on the command line (`majority-vote`).
     const NAME: &'static str;
@@ -49,17 +50,49 @@ pub trait WriteOnce: Clone + Eq + Hash + Debug + Rounds {
     /// A message from `from` arrives.
     fn on_message(&mut self, from: NodeId, msg: Self::Message, out: &mut Outbox<Self::Message>);
 
-    /// The node's timer fires. Only called while [`WriteOnce::timer_armed`] is true.
+    /// The node's timer fires. Only called while [`WriteOnce::timer`] is `Some`.
     fn on_timeout(&mut self, out: &mut Outbox<Self::Message>) {
         let _ = out;
     }
 
-    /// Whether the node is waiting for a timeout (a failure detector's suspicion, a retry).
-    fn timer_armed(&self) -> bool {
+    /// The timer the node is waiting on, if any (a failure detector's suspicion, a retry).
+    fn timer(&self) -> Option<Timer> {
+        None
+    }
+
+    /// Whether this node ignores `msg` from `from`, now and whatever happens later: handling
+    /// it changes nothing and sends nothing (a promise for a ballot long abandoned, a vote
+    /// request after voting). The explorer drops such messages from the network at once,
+    /// which shrinks the state space without changing what can happen. The default, false,
+    /// is always safe.
+    fn ignores(&self, from: NodeId, msg: &Self::Message) -> bool {
+        let _ = (from, msg);
         false
     }
 }
 
+/// What a node's timeout is long enough to outlast, which is all a schedule explorer needs to
+/// know about its length.
+///
+/// The nodes read no clock, so a timeout has no duration here. What matters is how it relates
+/// to message delays, and there are three cases worth telling apart (draft 001, "failure
+/// detectors"): a timeout the network can always outrun, one that outlasts any round trip (in
+/// a network with bounded delays), and a randomized one that is sometimes long enough.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Timer {
+    /// May fire at any moment, even with replies on their way: in an asynchronous network no
+    /// fixed timeout is long enough.
+    Eager,
+    /// Fires only once nothing is in flight to or from the node: the timeout outlasts every
+    /// round trip, so it fires only if the other side is gone (crashed) or unreachable
+    /// (partitioned); and it cannot tell those two apart.
+    RoundTrip,
+    /// A randomized backoff: its length is drawn at random when it is armed. A short draw may
+    /// fire at any moment, like [`Timer::Eager`]; a long one fires only once nothing at all is
+    /// in flight, so everything already under way has finished first. Who draws is chance, not
+    /// the scheduler.
+    RandomizedBackoff,
+}
 /// The messages a node wants sent, in the order it sent them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outbox<M> {
@@ -110,24 +143,22 @@ impl<M: Clone> Outbox<M> {
 /// Round (ballot, epoch) numbers held in a state or message.
 ///
 /// An algorithm that retries in ever higher rounds never revisits a state: round 7 is not
-/// round 5. But if it only ever compares rounds and raises them by at most
-/// [`Rounds::ROUND_STEP`] above a round it holds, then renumbering every round of a whole
-/// cluster while keeping their order (and every gap up to `ROUND_STEP`) changes nothing it
-/// will ever do. The explorer renumbers that way so that a duel of proposers that returns to
-/// the same situation with higher ballots is recognised as a loop. Algorithms without rounds
-/// keep the default: no rounds.
+/// round 5. But if it only ever compares rounds with each other and makes new ones as "one
+/// more than the highest held", then subtracting the same constant from every round of a
+/// whole cluster (nodes and messages in flight) changes nothing it will ever do. The explorer
+/// subtracts the lowest round held, so that a duel of proposers that comes back to the same
+/// situation with higher ballots is recognised as a loop. A node that has seen no round yet
+/// holds round 0 (its next ballot will be round 1), so nothing shifts while one does.
+/// Algorithms without rounds keep the defaults: no rounds.
 pub trait Rounds {
-    /// The most one step raises a round above the highest round the node holds.
-    const ROUND_STEP: u64 = 1;
-
-    /// Appends every round number held (0 may stand for "none"; it is never renumbered).
+    /// Appends every round number held, zeros included.
     fn rounds(&self, out: &mut Vec<u64>) {
         let _ = out;
     }
 
-    /// Replaces every round number `r` held by `rename(r)`.
-    fn map_rounds(&mut self, rename: &dyn Fn(u64) -> u64) {
-        let _ = rename;
+    /// Replaces every round number `r` held by `r - by` (`by` is at most the lowest held).
+    fn lower_rounds(&mut self, by: u64) {
+        let _ = by;
     }
 }
 

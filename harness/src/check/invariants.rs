@@ -8,6 +8,7 @@
 //! | election safety: at most one leader per epoch (term / ballot) | Raft Figure 3 |
 //! | durability: every command a client saw acknowledged is in the committed sequence | linearizability of acknowledged writes |
 //! | convergence: nodes at the same commit index hold the same state | state machine replication |
+//! | the protocols' own assertions (e.g. a chosen value never changes) | each crate's invariants |
 
 use replog::kv::KvStore;
 use replog::{CmdId, Epoch, LogIndex, Nanos, NodeId, Role, Status};
@@ -23,6 +24,9 @@ pub enum InvariantKind {
     ElectionSafety,
     LostAcknowledged,
     Convergence,
+    /// An invariant asserted inside the protocol itself failed (the protocol panicked); the
+    /// simulation stopped at that step.
+    ProtocolAssertion,
 }
 
 /// One broken invariant.
@@ -60,6 +64,11 @@ impl Invariants {
             violation_count: 0,
             leader_elections: 0,
         }
+    }
+
+    /// The protocol's own invariant assertion failed with `message`.
+    pub fn on_protocol_panic(&mut self, time_ns: Nanos, message: String) {
+        self.violate(time_ns, InvariantKind::ProtocolAssertion, message);
     }
 
     fn violate(&mut self, time_ns: Nanos, kind: InvariantKind, detail: String) {

@@ -57,13 +57,20 @@ pub enum Bug {
     StaleRead,
     /// An acknowledged write is never seen: every read that saw it sees the previous value.
     LostWrite,
+    /// A cas is reported as failed although it applied: a read still returns its new value.
+    FailedCasTookEffect,
+}
+
+impl Bug {
+    /// Every bug, for tests that must catch each one.
+    pub const ALL: [Bug; 3] = [Bug::StaleRead, Bug::LostWrite, Bug::FailedCasTookEffect];
 }
 
 /// A history with an injected bug.
 #[derive(Clone, Debug)]
 pub struct Injected {
     pub ops: Vec<Operation>,
-    /// The operation at fault: the stale read, or the lost write.
+    /// The operation at fault: the stale read, the lost write, or the cas reported as failed.
     pub culprit: usize,
 }
 
@@ -99,6 +106,18 @@ pub fn with_bug(w: &Workload, bug: Bug) -> Option<Injected> {
                 }
             }
             write
+        }
+        Bug::FailedCasTookEffect => {
+            // Written values are unique, so once the cas is reported as failed nothing can
+            // explain a read of its new value.
+            let seen = |i: usize| (0..sim.ops.len()).any(|r| sim.truth[r].read_from == Some(Some(i)));
+            let cases: Vec<usize> = (0..sim.ops.len())
+                .filter(|&i| matches!((&sim.ops[i].call, &sim.ops[i].outcome), (Call::Cas { .. }, Outcome::Ok(_))))
+                .filter(|&i| seen(i))
+                .collect();
+            let cas = *cases.get(rng.random_range(0..cases.len().max(1)))?;
+            sim.ops[cas].outcome = Outcome::Fail;
+            cas
         }
     };
     Some(Injected {
@@ -349,5 +368,23 @@ mod tests {
             .collect();
         assert_eq!(differ, vec![injected.culprit]);
         assert_eq!(injected.ops[injected.culprit].call, Call::Read);
+    }
+
+    #[test]
+    fn a_failed_cas_that_took_effect_is_a_cas_whose_value_is_read() {
+        let w = Workload::default();
+        let injected = with_bug(&w, Bug::FailedCasTookEffect).unwrap();
+        let clean = linearizable(&w);
+        let differ: Vec<usize> = (0..clean.len())
+            .filter(|&i| clean[i] != injected.ops[i])
+            .collect();
+        assert_eq!(differ, vec![injected.culprit]);
+        let cas = &injected.ops[injected.culprit];
+        let Call::Cas { new, .. } = &cas.call else {
+            panic!("the culprit is not a cas: {cas:?}");
+        };
+        assert_eq!(cas.outcome, Outcome::Fail);
+        let read_back = Outcome::Ok(Some(new.clone()));
+        assert!(injected.ops.iter().any(|o| o.call == Call::Read && o.outcome == read_back));
     }
 }

@@ -1,5 +1,36 @@
-//! The live runtime: real node processes over TCP with the file WAL (being built; see the
-//! issue notes). The entry points below are the contract the CLI calls.
+//! The live runtime: the same protocols, workloads and fault schedules as the simulator, on
+//! real node processes over TCP with the durable file WAL, plus production etcd as a
+//! reference. See `docs/live.md` for how to run it.
+//!
+//! | module | what it holds |
+//! | --- | --- |
+//! | [`cluster`] | the cluster file (TOML): protocol, knobs, every node's address |
+//! | [`codec`] | length-prefixed postcard frames and every message on a live connection |
+//! | [`transport`] | peer connections with reconnect/backoff and the fault layer |
+//! | [`disk`] | the WAL thread: group commit, fdatasync, the `slow_disk` delay |
+//! | [`node`] | one node process: the protocol loop, the KV state machine, client service |
+//! | [`admin`] | the admin link: commits, statuses and stats out; fault settings in |
+//! | [`supervisor`] | child processes: start, SIGKILL, restart, SIGSTOP/SIGCONT, cleanup |
+//! | [`loadgen`] | the workload's connections to the cluster |
+//! | [`nemesis`] | the fault schedule as process operations and per-node fault state |
+//! | [`etcd`] | an etcd cluster from the `etcd` binary, driven through its JSON gateway |
+//! | [`http`] | a minimal HTTP/1.1 client and base64, for etcd |
+//! | [`baseline`] | the machine's floor: one loopback round trip, one fdatasync |
+//! | [`runner`] | `run --backend live`: the run's event loop, checks and [`RunOutput`] |
+
+pub mod admin;
+pub mod baseline;
+pub mod cluster;
+pub mod codec;
+pub mod disk;
+pub mod etcd;
+pub mod http;
+pub mod loadgen;
+pub mod nemesis;
+pub mod node;
+pub mod runner;
+pub mod supervisor;
+pub mod transport;
 
 use crate::run::RunOutput;
 use crate::scenario::Scenario;
@@ -15,21 +46,19 @@ pub struct NodeArgs {
 
 /// Runs one node process until it is killed.
 pub fn node_main(args: &NodeArgs) -> anyhow::Result<()> {
-    anyhow::bail!("{}: the live runtime is not built yet", args.cluster.display())
+    node::node_main(&args.cluster, args.id, &args.data)
 }
 
 /// Options of a live run.
 #[derive(Clone, Debug, Default)]
 pub struct LiveOptions {
     pub seed: Option<u64>,
-    /// Where node data directories go (default: a fresh temporary directory).
+    /// Where node data directories go (default: a fresh temporary directory, removed after a
+    /// successful run). A run gets its own subdirectory, which is kept.
     pub workdir: Option<PathBuf>,
 }
 
-/// Runs `scenario` on real processes with `protocol` ("raft", "paxos" or "etcd").
-pub fn run_live(protocol: &str, scenario: &Scenario, _opts: &LiveOptions) -> Result<RunOutput, String> {
-    Err(format!(
-        "{}: live backend for {protocol} is not built yet",
-        scenario.name
-    ))
+/// Runs `scenario` on real processes with `protocol` ("raft", "paxos", "null" or "etcd").
+pub fn run_live(protocol: &str, scenario: &Scenario, opts: &LiveOptions) -> Result<RunOutput, String> {
+    runner::run_live(protocol, scenario, opts)
 }

@@ -380,6 +380,7 @@ impl Scenario {
                     .iter()
                     .map(|l| (NodeId(l.from), NodeId(l.to), l.latency.to_dist()))
                     .collect(),
+                fifo: self.network.fifo,
             },
             disk: DiskConfig {
                 fsync: self.disk.fsync.to_dist(),

@@ -154,6 +154,9 @@ pub struct NetworkSpec {
     pub duplicate: f64,
     /// Per-link latency overrides.
     pub links: Vec<LinkSpec>,
+    /// Deliver in order on each link, as TCP does (default true); false lets latency
+    /// jitter reorder messages.
+    pub fifo: bool,
 }
 
 impl Default for NetworkSpec {
@@ -167,6 +170,7 @@ impl Default for NetworkSpec {
             loss: 0.0,
             duplicate: 0.0,
             links: Vec::new(),
+            fifo: true,
         }
     }
 }

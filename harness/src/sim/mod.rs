@@ -192,6 +192,8 @@ pub struct Simulation<L: ReplicatedLog> {
     trace: Trace,
     actions: Vec<Action<L::Message, L::Record>>,
     outbox: Vec<(NodeId, L::Message)>,
+    /// Set when a protocol's own assertion failed: the state may be torn, so nothing more runs.
+    halted: bool,
 }
 
 impl<L: ReplicatedLog> Simulation<L> {
@@ -213,6 +215,7 @@ impl<L: ReplicatedLog> Simulation<L> {
             net,
             slots: Vec::new(),
             status_log: Vec::new(),
+            halted: false,
             trace,
             actions: Vec::new(),
             outbox: Vec::new(),
@@ -247,13 +250,33 @@ impl<L: ReplicatedLog> Simulation<L> {
     // ---------------------------------------------------------------- running
 
     /// Processes events up to and including time `until`, then sets the clock to `until`.
+    ///
+    /// A panic inside the protocol (one of its invariant assertions) is caught, recorded as a
+    /// [`InvariantKind::ProtocolAssertion`](crate::check::invariants::InvariantKind) violation,
+    /// and halts the simulation: the run still ends with its history and trace, so a broken
+    /// protocol is reported and saved like any other violation instead of aborting a campaign.
     pub fn run_until(&mut self, until: Nanos, driver: &mut impl Driver<L>) {
-        while let Some((time, event)) = self.queue.pop_until(until) {
+        while !self.halted {
+            let Some((time, event)) = self.queue.pop_until(until) else { break };
             debug_assert!(time >= self.now, "time went backwards");
             self.now = time;
-            self.handle(event, driver);
+            let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(event, driver)));
+            if let Err(payload) = handled {
+                let message = payload
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "protocol panicked".into());
+                self.invariants.on_protocol_panic(self.now, message);
+                self.halted = true;
+            }
         }
         self.now = self.now.max(until);
+    }
+
+    /// Whether a protocol assertion stopped the run.
+    pub fn halted(&self) -> bool {
+        self.halted
     }
 
     fn handle(&mut self, event: Event<L::Message>, driver: &mut impl Driver<L>) {
@@ -474,7 +497,7 @@ impl<L: ReplicatedLog> Simulation<L> {
             let stats = &mut self.slots[from.index()].stats;
             stats.msgs_sent += 1;
             stats.bytes_sent += size as u64;
-            let (delays, copies) = self.net.route(from, to, &mut self.rng);
+            let (delays, copies) = self.net.route(depart, from, to, &mut self.rng);
             if copies == 0 {
                 stats.msgs_dropped += 1;
                 continue;

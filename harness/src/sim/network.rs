@@ -1,5 +1,11 @@
 //! The network model: one-way latency per link, loss, duplication, extra delay and a link
-//! matrix for partitions (asymmetric allowed). Reordering comes from latency jitter.
+//! matrix for partitions (asymmetric allowed).
+//!
+//! Links are FIFO by default, as the TCP connections of real deployments (etcd's, and this
+//! workbench's live runtime) are: a message never overtakes an earlier one on the same link.
+//! With `fifo = false`, latency jitter reorders messages, which Raft's consistency check
+//! answers with rejections and retransmission while Paxos's per-slot accepts do not care;
+//! the campaign's lossy-network schedule turns it off.
 //!
 //! Clients sit outside the cluster's network: their links have their own latency and are
 //! never partitioned or lossy, as with Jepsen's control node. A partition therefore strands
@@ -23,6 +29,8 @@ pub struct NetworkConfig {
     pub duplicate: f64,
     /// Per-link latency overrides: (from, to, latency).
     pub links: Vec<(NodeId, NodeId, Dist)>,
+    /// Deliver in order on each link.
+    pub fifo: bool,
 }
 
 impl Default for NetworkConfig {
@@ -36,6 +44,7 @@ impl Default for NetworkConfig {
             loss: 0.0,
             duplicate: 0.0,
             links: Vec::new(),
+            fifo: true,
         }
     }
 }
@@ -50,6 +59,9 @@ pub struct Network {
     extra_delay: Vec<Nanos>,
     duplicate: f64,
     client_latency: Dist,
+    fifo: bool,
+    /// Per link: when its latest message arrives (for FIFO delivery).
+    last_arrival: Vec<Nanos>,
 }
 
 /// What happens to one message: dropped, or delivered after each of these delays.
@@ -69,6 +81,8 @@ impl Network {
             extra_delay: vec![0; n * n],
             duplicate: cfg.duplicate,
             client_latency: cfg.client_latency.clone(),
+            fifo: cfg.fifo,
+            last_arrival: vec![0; n * n],
         }
     }
 
@@ -77,8 +91,8 @@ impl Network {
         from.index() * self.n + to.index()
     }
 
-    /// Decides the fate of a message sent now from `from` to `to`.
-    pub fn route(&self, from: NodeId, to: NodeId, rng: &mut DetRng) -> Copies {
+    /// Decides the fate of a message sent at `now` from `from` to `to`.
+    pub fn route(&mut self, now: Nanos, from: NodeId, to: NodeId, rng: &mut DetRng) -> Copies {
         let l = self.link(from, to);
         if self.blocked[l] {
             return ([0; 2], 0);
@@ -86,13 +100,23 @@ impl Network {
         if self.loss[l] > 0.0 && rng.random_bool(self.loss[l]) {
             return ([0; 2], 0);
         }
-        let first = self.latency[l].sample(rng) + self.extra_delay[l];
+        let first = self.delay(l, now, rng);
         if self.duplicate > 0.0 && rng.random_bool(self.duplicate) {
-            let second = self.latency[l].sample(rng) + self.extra_delay[l];
+            let second = self.delay(l, now, rng);
             ([first, second], 2)
         } else {
             ([first, 0], 1)
         }
+    }
+
+    /// One copy's delay on link `l`; on a FIFO link, never arriving before an earlier one.
+    fn delay(&mut self, l: usize, now: Nanos, rng: &mut DetRng) -> Nanos {
+        let mut arrival = now + self.latency[l].sample(rng) + self.extra_delay[l];
+        if self.fifo {
+            arrival = arrival.max(self.last_arrival[l]);
+            self.last_arrival[l] = arrival;
+        }
+        arrival - now
     }
 
     /// Latency of one client-to-node or node-to-client hop.
@@ -151,8 +175,8 @@ mod tests {
         let mut net = Network::new(2, &NetworkConfig::default());
         net.set_blocked(NodeId(0), NodeId(1), true);
         let mut rng = rng_for(1, 1);
-        assert_eq!(net.route(NodeId(0), NodeId(1), &mut rng).1, 0);
-        assert_eq!(net.route(NodeId(1), NodeId(0), &mut rng).1, 1);
+        assert_eq!(net.route(0, NodeId(0), NodeId(1), &mut rng).1, 0);
+        assert_eq!(net.route(0, NodeId(1), NodeId(0), &mut rng).1, 1);
     }
 
     #[test]
@@ -165,7 +189,7 @@ mod tests {
         let net = Network::new(2, &cfg);
         let mut rng = rng_for(3, 3);
         let n = 50_000;
-        let copies: usize = (0..n).map(|_| net.route(NodeId(0), NodeId(1), &mut rng).1).sum();
+        let copies: usize = (0..n).map(|_| net.route(0, NodeId(0), NodeId(1), &mut rng).1).sum();
         // Expected copies per message: 0.8 * 1.1 = 0.88.
         let rate = copies as f64 / n as f64;
         assert!((rate - 0.88).abs() < 0.01, "{rate}");

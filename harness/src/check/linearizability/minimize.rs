@@ -11,7 +11,11 @@
 //!
 //! Moves are tried on chunks of halving size (delta debugging's complement step, Zeller 2002),
 //! starting from the operations invoked before the search's last dead end, and finishing with
-//! single operations until none can move.
+//! single operations until none can move. Removals go first, to a fixpoint, and relaxations
+//! after: relaxing a write can make a read of its value necessary to pin it in time, which
+//! would keep an operation that removals alone show to be superfluous. Relaxing never makes a
+//! removal possible (a relaxed set admits every order the original does), so the result is
+//! minimal under both moves.
 
 use super::model::{Subject, prepare};
 use super::search::{Found, Limits, search};
@@ -48,36 +52,28 @@ pub(crate) fn shrink(
         Some(true) => prefix,
         _ => all,
     };
-    let mut chunk = (members.len() / 2).max(1);
-    let minimal = loop {
-        let mut moved = false;
-        let mut end = members.len();
-        while end > 0 {
-            let start = end.saturating_sub(chunk);
-            if let Some(candidate) = shrinker.moved(&members, start..end) {
-                match shrinker.fails(&candidate) {
-                    Some(true) => {
-                        members = candidate;
-                        moved = true;
-                    }
-                    Some(false) => {}
-                    None => break,
-                }
-            }
-            end = start;
+    let mut minimal = true;
+    for kind in [Move::Remove, Move::Relax] {
+        let (shrunk, done) = shrinker.ddmin(members, kind);
+        members = shrunk;
+        if !done {
+            minimal = false;
+            break;
         }
-        if *shrinker.budget == 0 || deadline.is_some_and(|d| Instant::now() >= d) {
-            break false;
-        }
-        if chunk == 1 && !moved {
-            break true;
-        }
-        chunk = (chunk / 2).max(1);
-    };
+    }
     Shrunk {
         members: shrinker.relevant(&members),
         minimal,
     }
+}
+
+/// How shrinking may change an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Move {
+    /// Remove an observation (a read, a failed operation).
+    Remove,
+    /// Check an acknowledged effect as if its outcome were unknown.
+    Relax,
 }
 
 struct Shrinker<'a, 'b> {
@@ -103,25 +99,59 @@ impl Shrinker<'_, '_> {
         }
     }
 
-    /// `members` with every member in `range` moved (removed or relaxed); `None` if none can.
-    fn moved(&self, members: &[(usize, bool)], range: std::ops::Range<usize>) -> Option<Vec<(usize, bool)>> {
+    /// Applies `kind` to chunks of halving size until no single member can move; returns the
+    /// members and whether it got there before the budget ran out.
+    fn ddmin(&mut self, mut members: Vec<(usize, bool)>, kind: Move) -> (Vec<(usize, bool)>, bool) {
+        let mut chunk = (members.len() / 2).max(1);
+        loop {
+            let mut moved = false;
+            let mut end = members.len();
+            while end > 0 {
+                // A removal only changes positions from `start` on, so `start` stays valid.
+                let start = end.saturating_sub(chunk);
+                if let Some(candidate) = self.moved(&members, start..end, kind) {
+                    match self.fails(&candidate) {
+                        Some(true) => {
+                            members = candidate;
+                            moved = true;
+                        }
+                        Some(false) => {}
+                        None => return (members, false),
+                    }
+                }
+                end = start;
+            }
+            if *self.budget == 0 || self.deadline.is_some_and(|d| Instant::now() >= d) {
+                return (members, false);
+            }
+            if chunk == 1 && !moved {
+                return (members, true);
+            }
+            chunk = (chunk / 2).max(1);
+        }
+    }
+
+    /// `members` with every member in `range` that `kind` applies to moved; `None` if none can.
+    fn moved(
+        &self,
+        members: &[(usize, bool)],
+        range: std::ops::Range<usize>,
+        kind: Move,
+    ) -> Option<Vec<(usize, bool)>> {
         let mut any = false;
         let mut out = Vec::with_capacity(members.len());
         for (pos, &(i, relaxed)) in members.iter().enumerate() {
-            if !range.contains(&pos) {
-                out.push((i, relaxed));
-                continue;
-            }
-            match (
-                is_observation(self.ops[i]),
-                relaxed || self.ops[i].outcome == Outcome::Info,
-            ) {
-                (true, _) => any = true,
-                (false, false) => {
-                    any = true;
-                    out.push((i, true));
-                }
-                (false, true) => out.push((i, relaxed)),
+            let op = self.ops[i];
+            let movable = range.contains(&pos)
+                && match kind {
+                    Move::Remove => is_observation(op),
+                    Move::Relax => !is_observation(op) && !relaxed && op.outcome != Outcome::Info,
+                };
+            any |= movable;
+            match (movable, kind) {
+                (false, _) => out.push((i, relaxed)),
+                (true, Move::Remove) => {}
+                (true, Move::Relax) => out.push((i, true)),
             }
         }
         any.then_some(out)

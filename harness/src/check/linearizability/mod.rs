@@ -26,7 +26,7 @@ mod model;
 mod search;
 mod witness;
 
-pub use witness::{Violation, WitnessOp};
+pub use witness::{CONTEXT_PER_VALUE, Violation, WitnessOp};
 
 use crate::history::Operation;
 use model::{Subject, prepare};
@@ -144,14 +144,15 @@ pub fn check_within(ops: &[Operation], budget: &Budget) -> Verdict {
         });
         if let Found::Violation { blocked_at } = found {
             let shrunk = minimize::shrink(&key_ops, blocked_at, &mut shrink_budget, deadline);
+            let witness_op = |i: usize, relaxed| WitnessOp::new(indices[i], key_ops[i], relaxed);
             violations.push(Violation {
                 key: key.to_string(),
-                ops: shrunk
-                    .members
-                    .iter()
-                    .map(|&(i, relaxed)| WitnessOp::new(indices[i], key_ops[i], relaxed))
-                    .collect(),
+                ops: shrunk.members.iter().map(|&(i, relaxed)| witness_op(i, relaxed)).collect(),
                 minimal: shrunk.minimal,
+                context: witness::context(&key_ops, &shrunk.members)
+                    .into_iter()
+                    .map(|i| witness_op(i, false))
+                    .collect(),
             });
         }
     }

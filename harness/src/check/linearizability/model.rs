@@ -96,9 +96,12 @@ pub(crate) struct Subject<'a> {
 /// - an optional write of a value no other operation writes, which some required operation
 ///   needs, must have taken effect before that operation completed, so it gets that deadline;
 ///   our histories write unique values, so this turns most `info` writes into ordinary ones;
-/// - optional operations that cannot help are dropped: one writing an unobserved value when no
-///   cas failed (only a failed cas can profit from the register holding a value nobody reads),
-///   and any invoked after every required operation's deadline (it can go last).
+/// - optional operations that cannot help are dropped: any invoked after every required
+///   operation's deadline (it can go last); and, when no cas failed (only a failed cas can
+///   profit from the register holding a value nobody needs), every one whose value no
+///   required operation needs, directly or through a chain of optional cas operations.
+///   Dropping them all at once keeps every remaining operation's view of the register: the
+///   last write before it wrote a value it needs, so that write was not dropped.
 pub(crate) fn prepare(subjects: &[Subject]) -> Vec<SearchOp> {
     let values = Interner::observed_in(subjects);
     let mut ops: Vec<SearchOp> = subjects
@@ -118,14 +121,41 @@ pub(crate) fn prepare(subjects: &[Subject]) -> Vec<SearchOp> {
 
     give_observed_writes_deadlines(&mut ops, values.len());
     let any_failed_cas = ops.iter().any(|o| matches!(o.step, Step::CasFailed { .. }));
+    let needed = (!any_failed_cas).then(|| needed_values(&ops, values.len()));
     let last_deadline = ops.iter().filter_map(|o| o.deadline).max();
     ops.retain(|o| {
         o.deadline.is_some()
             || (last_deadline.is_some_and(|d| o.invoke <= d)
-                && (any_failed_cas || o.step.written() != Some(UNOBSERVED)))
+                && needed
+                    .as_ref()
+                    .is_none_or(|needed| o.step.written().is_some_and(|v| needed[v as usize])))
     });
     ops.sort_by_key(|o| (o.invoke, o.source));
     ops
+}
+
+/// Which values some required operation needs the register to hold, directly or through
+/// optional cas operations that would write a needed value.
+fn needed_values(ops: &[SearchOp], values: usize) -> Vec<bool> {
+    let mut needed = vec![false; values];
+    for v in ops.iter().filter(|o| o.deadline.is_some()).filter_map(|o| o.step.needs()) {
+        needed[v as usize] = true;
+    }
+    loop {
+        let mut grew = false;
+        for o in ops.iter().filter(|o| o.deadline.is_none()) {
+            if let (Some(w), Some(v)) = (o.step.written(), o.step.needs())
+                && needed[w as usize]
+                && !needed[v as usize]
+            {
+                needed[v as usize] = true;
+                grew = true;
+            }
+        }
+        if !grew {
+            return needed;
+        }
+    }
 }
 
 /// The step an operation contributes and whether it is required; `None` if it contributes

@@ -10,11 +10,20 @@
 //! the head. Reaching a return entry means that operation's deadline passed with no legal
 //! order: backtrack. The history is linearizable once no required operation is left.
 //!
-//! Two choices beyond Porcupine's:
+//! Choices beyond Porcupine's, each a pruning that cannot lose a linearization:
 //! - optional operations are tried only after the required candidates fail, so an unknown
 //!   write is linearized when something needs it, not eagerly at its invocation;
 //! - optional operations with the same step are interchangeable apart from their invocation
-//!   time, so only the earliest unlinearized one of each such *twin class* is a candidate.
+//!   time, so only the earliest unlinearized one of each such *twin class* is a candidate;
+//! - an *observation* (a read, a failed cas) that holds in the current state is linearized at
+//!   once, with no alternative tried: it changes nothing, and every operation that must precede
+//!   it already has, so any order from here can be rearranged to start with it. Without this,
+//!   a write linearized before a concurrent read of the old value sends the search through
+//!   every ordering of the other concurrent operations before it backtracks;
+//! - of required candidates with the same step, only the one with the earliest deadline is
+//!   tried: swapping two such operations in any order keeps it legal (nothing can be invoked
+//!   after the earlier deadline and still have to precede the other). Writes of values nobody
+//!   reads, the common case, all share one step.
 
 use super::model::{ABSENT, SearchOp, Step, Value};
 use std::collections::HashMap;
@@ -100,6 +109,8 @@ struct Frame {
     op: u32,
     at: Cursor,
     state_before: Value,
+    /// An observation taken with no alternative: backtracking goes past it.
+    forced: bool,
 }
 
 struct Search<'a> {
@@ -180,16 +191,25 @@ impl<'a> Search<'a> {
     fn run(&mut self, limits: &Limits) -> Found {
         let mut state = ABSENT;
         let mut frames: Vec<Frame> = Vec::new();
-        let mut at = Cursor::Required(self.next[REQUIRED as usize]);
+        // `None` on entering a point of the search, where an observation that holds goes first.
+        let mut at: Option<Cursor> = None;
         let mut blocked_at = 0;
         while self.next[REQUIRED as usize] != NIL {
             if self.effort.steps >= limits.max_steps || self.out_of_time(limits) {
                 return Found::GaveUp;
             }
             self.effort.steps += 1;
-            match self.resolve(at) {
+            let (next, forced) = match at {
+                Some(at) => (self.resolve(at), false),
+                None => match self.observation_that_holds(state) {
+                    Some(op) => (Next::Try(op, Cursor::Required(call_entry(op))), true),
+                    None => (self.resolve(Cursor::Required(self.next[REQUIRED as usize])), false),
+                },
+            };
+            match next {
                 Next::Try(op, here) => {
-                    if let Some(after) = self.ops[op as usize].step.apply(state) {
+                    let after = self.ops[op as usize].step.apply(state);
+                    if let Some(after) = after.filter(|_| forced || !self.dominated(op)) {
                         self.linearized.set(op);
                         if self.memo.insert(self.linearized.key(after)) {
                             self.effort.states += 1;
@@ -197,29 +217,75 @@ impl<'a> Search<'a> {
                                 op,
                                 at: here,
                                 state_before: state,
+                                forced,
                             });
                             self.lift(op);
                             state = after;
-                            at = Cursor::Required(self.next[REQUIRED as usize]);
+                            at = None;
                             continue;
                         }
                         self.linearized.clear(op);
                     }
-                    at = self.advance(here);
+                    if !forced {
+                        at = Some(self.advance(here));
+                        continue;
+                    }
+                    // Every order from here starts with the observation, and the memo says
+                    // those were all explored: this point fails.
                 }
-                Next::Blocked(deadline) => {
-                    blocked_at = blocked_at.max(deadline);
-                    let Some(frame) = frames.pop() else {
-                        return Found::Violation { blocked_at };
-                    };
-                    self.unlift(frame.op);
-                    self.linearized.clear(frame.op);
-                    state = frame.state_before;
-                    at = self.advance(frame.at);
+                Next::Blocked(deadline) => blocked_at = blocked_at.max(deadline),
+            }
+            // Back to the latest choice that has alternatives left.
+            loop {
+                let Some(frame) = frames.pop() else {
+                    return Found::Violation { blocked_at };
+                };
+                self.unlift(frame.op);
+                self.linearized.clear(frame.op);
+                state = frame.state_before;
+                if !frame.forced {
+                    at = Some(self.advance(frame.at));
+                    break;
                 }
             }
         }
         Found::Linearizable
+    }
+
+    /// The candidates: the required operations whose calls precede the first return entry.
+    fn required_candidates(&self) -> impl Iterator<Item = u32> + '_ {
+        let mut entry = self.next[REQUIRED as usize];
+        std::iter::from_fn(move || {
+            // A return entry always comes before the end (see `resolve`).
+            if entry == NIL || is_return(entry) {
+                return None;
+            }
+            let op = op_of(entry);
+            entry = self.next[entry as usize];
+            Some(op)
+        })
+    }
+
+    /// A candidate read or failed cas that holds in `state`.
+    fn observation_that_holds(&self, state: Value) -> Option<u32> {
+        self.required_candidates().find(|&op| match self.ops[op as usize].step {
+            Step::Read(v) => v == state,
+            Step::CasFailed { expected } => expected != state,
+            Step::Write(_) | Step::Cas { .. } => false,
+        })
+    }
+
+    /// Whether another candidate with the same step has an earlier deadline (ties: the lower
+    /// index), so that trying `op` first can be skipped.
+    fn dominated(&self, op: u32) -> bool {
+        let o = &self.ops[op as usize];
+        let Some(deadline) = o.deadline else {
+            return false; // optional operations have their twin classes
+        };
+        self.required_candidates().any(|other| {
+            let p = &self.ops[other as usize];
+            other != op && p.step == o.step && (p.deadline, other) < (Some(deadline), op)
+        })
     }
 
     fn out_of_time(&self, limits: &Limits) -> bool {

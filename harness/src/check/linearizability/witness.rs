@@ -3,6 +3,7 @@
 
 use crate::history::{Call, Operation, Outcome};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 /// One operation of a counterexample, as the history recorded it.
@@ -34,7 +35,16 @@ pub struct Violation {
     /// True when removing or relaxing any one more operation makes the rest linearizable;
     /// false when the shrinking budget ran out first.
     pub minimal: bool,
+    /// Not part of the witness, shown to explain it: failed operations that would have
+    /// written a value the witness observes and none of its operations writes (a read of a
+    /// cas's new value, the cas reported as failed). At most [`CONTEXT_PER_VALUE`] per value,
+    /// the last invoked before the first observer completed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<WitnessOp>,
 }
+
+/// How many failed writers of one value [`Violation::context`] lists.
+pub const CONTEXT_PER_VALUE: usize = 3;
 
 impl WitnessOp {
     pub(crate) fn new(index: usize, op: &Operation, relaxed: bool) -> Self {
@@ -61,12 +71,56 @@ impl WitnessOp {
     }
 }
 
+/// The indices (into `ops`) of [`Violation::context`] for a witness of `members` (indices into
+/// `ops`, with whether each is relaxed).
+pub(crate) fn context(ops: &[&Operation], members: &[(usize, bool)]) -> Vec<usize> {
+    let mut written: HashSet<&str> = HashSet::new();
+    // Each value the witness needs someone to have written, with when it was first needed.
+    let mut needed: BTreeMap<&str, u64> = BTreeMap::new();
+    for &(i, relaxed) in members {
+        let op = ops[i];
+        if let Some(v) = writes(op) {
+            written.insert(v);
+        }
+        let observed = match (&op.call, &op.outcome) {
+            (Call::Read, Outcome::Ok(Some(v))) => Some(v),
+            (Call::Cas { expected: Some(v), .. }, Outcome::Ok(_)) if !relaxed => Some(v),
+            _ => None,
+        };
+        if let Some(v) = observed {
+            let by = op.complete_ns.unwrap_or(u64::MAX);
+            needed.entry(v).and_modify(|t| *t = (*t).min(by)).or_insert(by);
+        }
+    }
+    let in_witness: HashSet<usize> = members.iter().map(|&(i, _)| i).collect();
+    let mut out = Vec::new();
+    for (value, by) in needed.into_iter().filter(|(v, _)| !written.contains(v)) {
+        let failed: Vec<usize> = (0..ops.len())
+            .filter(|i| !in_witness.contains(i))
+            .filter(|&i| ops[i].outcome == Outcome::Fail && ops[i].invoke_ns < by)
+            .filter(|&i| matches!(&ops[i].call, Call::Write(v) | Call::Cas { new: v, .. } if v == value))
+            .collect();
+        out.extend(failed.iter().rev().take(CONTEXT_PER_VALUE));
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The value an operation writes if it takes effect; `None` for reads and failed operations.
+fn writes(op: &Operation) -> Option<&str> {
+    match (&op.call, &op.outcome) {
+        (_, Outcome::Fail) | (Call::Read, _) => None,
+        (Call::Write(v) | Call::Cas { new: v, .. }, _) => Some(v),
+    }
+}
+
 fn show(v: Option<&String>) -> &str {
     v.map_or("nil", String::as_str)
 }
 
 impl fmt::Display for Violation {
-    /// A timeline, one line per operation:
+    /// A timeline, one line per operation, then any [`Violation::context`]:
     ///
     /// ```text
     /// key "k": these 3 operations cannot be linearized (a minimal set)
@@ -81,41 +135,34 @@ impl fmt::Display for Violation {
         } else {
             "shrinking stopped at its budget"
         };
-        writeln!(
-            f,
-            "key {:?}: these {} operations cannot be linearized ({how})",
-            self.key,
-            self.ops.len()
-        )?;
-        let outcomes: Vec<String> = self
-            .ops
-            .iter()
+        let what = match self.ops.len() {
+            1 => "this operation cannot".to_string(),
+            n => format!("these {n} operations cannot"),
+        };
+        writeln!(f, "key {:?}: {what} be linearized ({how})", self.key)?;
+        let rows = self.ops.iter().chain(&self.context);
+        let outcomes: Vec<String> = rows
+            .clone()
             .map(|o| match o.relaxed {
                 true => format!("{} (as if info)", o.outcome),
                 false => o.outcome.clone(),
             })
             .collect();
-        let call_w = self
-            .ops
-            .iter()
-            .map(|o| o.call.len())
-            .chain([4])
-            .max()
-            .unwrap_or(4);
+        let call_w = rows.clone().map(|o| o.call.len()).chain([4]).max().unwrap_or(4);
         let outcome_w = outcomes.iter().map(String::len).chain([7]).max().unwrap_or(7);
-        let invoke_w = self
-            .ops
-            .iter()
-            .map(|o| digits(o.invoke_ns))
-            .chain([6])
-            .max()
-            .unwrap_or(6);
+        let invoke_w = rows.clone().map(|o| digits(o.invoke_ns)).chain([6]).max().unwrap_or(6);
         writeln!(
             f,
-            "  process  {:call_w$}  {:outcome_w$}  {:>invoke_w$} .. complete",
-            "call", "outcome", "invoke"
+            "  {:>7}  {:call_w$}  {:outcome_w$}  {:>invoke_w$} .. complete",
+            "process", "call", "outcome", "invoke"
         )?;
-        for (op, outcome) in self.ops.iter().zip(&outcomes) {
+        for (n, (op, outcome)) in rows.zip(&outcomes).enumerate() {
+            if n == self.ops.len() {
+                writeln!(
+                    f,
+                    "  not in the set, as they failed, but each would have written a value read above:"
+                )?;
+            }
             let complete = op.complete_ns.map_or("never".to_string(), |t| t.to_string());
             writeln!(
                 f,
