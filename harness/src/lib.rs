@@ -8,8 +8,8 @@
 
 pub mod campaign;
 pub mod check;
-pub mod explore;
 pub mod experiments;
+pub mod explore;
 pub mod faults;
 pub mod history;
 pub mod live;

@@ -600,7 +600,6 @@ fn cmd_suite(
         sweeps,
         sections,
         regenerate: format!("cargo run --release -- report {}", out.display()),
-        ..ReportInput::default()
     };
     report::write_report(out, &input).map_err(anyhow::Error::msg)?;
     let ok = print_table(cli, &groups) && experiments_ok && sweeps_ok;
@@ -679,7 +678,15 @@ fn cmd_sweep(
     }
     let seed = seed.unwrap_or(scenario.seed);
     let protocols = protocols_for(&scenario, protocol)?;
-    let sweep = run_sweep(cli, &scenario, &path.display().to_string(), &protocols, rates, seed, suite::default_threads())?;
+    let sweep = run_sweep(
+        cli,
+        &scenario,
+        &path.display().to_string(),
+        &protocols,
+        rates,
+        seed,
+        suite::default_threads(),
+    )?;
     let out = out.map_or_else(
         || PathBuf::from(format!("reports/sweep-{}", scenario.name)),
         Path::to_path_buf,
@@ -751,7 +758,10 @@ fn cmd_report(cli: &Cli, dir: &Path) -> Result<Outcome> {
     let (scenarios, sweeps) = store::load(dir).map_err(anyhow::Error::msg)?;
     let data = harness::experiments::load(dir).map_err(anyhow::Error::msg)?;
     if scenarios.is_empty() && sweeps.is_empty() && data.is_none() {
-        bail!("{}: no runs/, sweeps/ or experiments.json to build a report from", dir.display());
+        bail!(
+            "{}: no runs/, sweeps/ or experiments.json to build a report from",
+            dir.display()
+        );
     }
     let sections = match &data {
         Some(d) => experiment_sections(dir, d, &scenarios)?,
@@ -764,7 +774,6 @@ fn cmd_report(cli: &Cli, dir: &Path) -> Result<Outcome> {
         sweeps,
         sections,
         regenerate: format!("cargo run --release -- report {}", dir.display()),
-        ..ReportInput::default()
     };
     report::write_report(dir, &input).map_err(anyhow::Error::msg)?;
     if !cli.quiet {
@@ -807,10 +816,14 @@ fn experiments_correct(d: &ExperimentData) -> bool {
         .election
         .as_ref()
         .is_none_or(|e| e.results.iter().all(|r| r.failed_checks == 0));
-    let lag = d.lag.as_ref().is_none_or(|l| l.points.iter().all(|p| p.checked.ok()));
-    let batching = d.batching.as_ref().is_none_or(|b| {
-        b.load.iter().all(|p| p.correct) && b.saturation.iter().all(|p| p.correct)
-    });
+    let lag = d
+        .lag
+        .as_ref()
+        .is_none_or(|l| l.points.iter().all(|p| p.checked.ok()));
+    let batching = d
+        .batching
+        .as_ref()
+        .is_none_or(|b| b.load.iter().all(|p| p.correct) && b.saturation.iter().all(|p| p.correct));
     election && lag && batching
 }
 

@@ -32,7 +32,7 @@ pub fn run_job(job: &Job) -> Result<RunResult, String> {
     let output = if job.live {
         let live = crate::live::LiveOptions {
             seed: Some(job.seed),
-            workdir: None,
+            ..Default::default()
         };
         crate::live::run_live(&job.protocol, &job.scenario, &live)?
     } else {

@@ -5,9 +5,9 @@
 //! the workspace root (override with `WORKBENCH_JEPSEN_ETCD=DIR`). When it is missing these
 //! tests fail and say where they looked.
 //!
-//! The default test checks a deterministic subset (every log whose number is a multiple of 5,
-//! plus the largest logs); `every_log_of_the_corpus_matches_its_verdict` (ignored by default,
-//! `cargo test -p harness --test checker_corpus -- --ignored`) checks all of them.
+//! Every log is checked, shrinking included; the whole corpus takes a few seconds in the test
+//! profile. `cargo test -p harness --test checker_corpus -- --nocapture` prints each log's
+//! verdict and time.
 
 use harness::check::jepsen;
 use harness::check::linearizability::{self, Linearizability, Verdict};
@@ -83,7 +83,11 @@ fn check_logs(dir: &Path, logs: &[(String, bool)]) {
             c.verdict.operations,
             format!("{got:?}"),
             c.elapsed,
-            if c.expected { "linearizable" } else { "not-linearizable" },
+            if c.expected {
+                "linearizable"
+            } else {
+                "not-linearizable"
+            },
         );
         let want = match c.expected {
             true => Linearizability::Linearizable,
@@ -100,20 +104,11 @@ fn check_logs(dir: &Path, logs: &[(String, bool)]) {
         }
     }
     println!("{} logs checked in {:.2?}", logs.len(), started.elapsed());
-    assert!(wrong.is_empty(), "verdicts that disagree with VERDICTS.txt:\n{}", wrong.join("\n"));
-}
-
-/// The logs of the default test: every fifth, and the three largest (the slowest to check).
-fn subset(dir: &Path, all: &[(String, bool)]) -> Vec<(String, bool)> {
-    let size = |name: &str| std::fs::metadata(dir.join(name)).map_or(0, |m| m.len());
-    let mut by_size: Vec<&(String, bool)> = all.iter().collect();
-    by_size.sort_by_key(|(name, _)| std::cmp::Reverse((size(name), name.clone())));
-    let largest: Vec<&String> = by_size.iter().take(3).map(|(name, _)| name).collect();
-    all.iter()
-        .enumerate()
-        .filter(|(i, (name, _))| i % 5 == 0 || largest.contains(&name))
-        .map(|(_, l)| l.clone())
-        .collect()
+    assert!(
+        wrong.is_empty(),
+        "verdicts that disagree with VERDICTS.txt:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -122,11 +117,19 @@ fn every_verdict_names_a_log_and_every_log_has_a_verdict_or_is_empty() {
     let verdicts = verdicts(&dir);
     assert!(verdicts.len() >= 100, "only {} verdicts", verdicts.len());
     for (name, _) in &verdicts {
-        assert!(dir.join(name).is_file(), "VERDICTS.txt names {name}, which is missing");
+        assert!(
+            dir.join(name).is_file(),
+            "VERDICTS.txt names {name}, which is missing"
+        );
     }
     let mut logs: Vec<String> = std::fs::read_dir(&dir)
         .expect("the corpus directory is readable")
-        .map(|e| e.expect("a directory entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("a directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .filter(|name| name.ends_with(".log"))
         .collect();
     logs.sort();
@@ -134,25 +137,20 @@ fn every_verdict_names_a_log_and_every_log_has_a_verdict_or_is_empty() {
     // without one would go unchecked.
     for name in logs.iter().filter(|&l| !verdicts.iter().any(|(v, _)| v == l)) {
         let ops = jepsen::read_log(&dir.join(name)).unwrap_or_else(|e| panic!("{e}"));
-        assert!(ops.is_empty(), "{name} has {} operations and no verdict", ops.len());
+        assert!(
+            ops.is_empty(),
+            "{name} has {} operations and no verdict",
+            ops.len()
+        );
     }
 }
 
 #[test]
-fn a_subset_of_the_corpus_matches_its_verdicts() {
-    let dir = corpus_dir();
-    let all = verdicts(&dir);
-    let logs = subset(&dir, &all);
-    assert!(logs.len() >= 20, "{logs:?}");
-    assert!(logs.iter().any(|(_, l)| *l) && logs.iter().any(|(_, l)| !*l));
-    check_logs(&dir, &logs);
-}
-
-#[test]
-#[ignore = "the whole corpus; run with --ignored"]
 fn every_log_of_the_corpus_matches_its_verdict() {
     let dir = corpus_dir();
-    check_logs(&dir, &verdicts(&dir));
+    let verdicts = verdicts(&dir);
+    assert!(verdicts.iter().any(|(_, l)| *l) && verdicts.iter().any(|(_, l)| !*l));
+    check_logs(&dir, &verdicts);
 }
 
 /// Runs `workbench` with `args`, returning its exit code and standard output.
@@ -163,7 +161,10 @@ fn workbench(args: &[&str]) -> (Option<i32>, String) {
         .expect("workbench runs");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.is_empty() || out.status.code() == Some(2), "stderr: {stderr}");
+    assert!(
+        stderr.is_empty() || out.status.code() == Some(2),
+        "stderr: {stderr}"
+    );
     (out.status.code(), stdout)
 }
 
@@ -177,7 +178,10 @@ fn workbench_check_exits_non_zero_on_a_known_bad_log_and_prints_the_witness() {
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("NOT linearizable"), "{stdout}");
     assert!(stdout.contains(&format!("key {:?}:", jepsen::KEY)), "{stdout}");
-    assert!(stdout.contains("cannot be linearized (a minimal set)"), "{stdout}");
+    assert!(
+        stdout.contains("cannot be linearized (a minimal set)"),
+        "{stdout}"
+    );
 
     let (good, _) = verdicts.iter().find(|(_, l)| *l).expect("a linearizable log");
     let path = dir.join(good);

@@ -19,12 +19,21 @@ fn run(algorithm: &str, settings: &Settings) -> Exploration {
 fn finding(e: &Exploration, p: Property) -> &Finding {
     let result = e.property(p);
     assert!(!result.holds, "{}: {} should be violated", e.label(), p.name());
-    result.finding.as_ref().expect("a violated property comes with a counterexample")
+    result
+        .finding
+        .as_ref()
+        .expect("a violated property comes with a counterexample")
 }
 
 fn holds(e: &Exploration, p: Property) {
     let result = e.property(p);
-    assert!(result.holds, "{}: {} should hold: {}", e.label(), p.name(), result.note);
+    assert!(
+        result.holds,
+        "{}: {} should hold: {}",
+        e.label(),
+        p.name(),
+        result.note
+    );
 }
 
 fn count(f: &Finding, kind: Kind) -> usize {
@@ -70,10 +79,7 @@ fn majority_vote_deadlocks_on_a_three_way_split_vote() {
 /// three, and the seventh node crashes before it votes.
 #[test]
 fn majority_vote_on_seven_nodes_is_stuck_after_one_badly_timed_crash() {
-    let e = run(
-        "majority-vote",
-        &settings("majority-vote", 7, |s| s.walks = 400),
-    );
+    let e = run("majority-vote", &settings("majority-vote", 7, |s| s.walks = 400));
     holds(&e, Property::Agreement);
     let f = finding(&e, Property::Termination);
     assert_eq!(f.kind, FindingKind::Deadlock);
@@ -94,7 +100,10 @@ fn tiebreak_vote_terminates_without_faults() {
 /// ...but waiting for every vote means waiting forever once one voter has crashed.
 #[test]
 fn tiebreak_vote_loses_termination_with_one_crash() {
-    let e = run("tiebreak-vote", &settings("tiebreak-vote", 3, |s| s.partitions = false));
+    let e = run(
+        "tiebreak-vote",
+        &settings("tiebreak-vote", 3, |s| s.partitions = false),
+    );
     holds(&e, Property::Agreement);
     holds(&e, Property::Validity);
     let f = finding(&e, Property::Termination);
@@ -106,7 +115,10 @@ fn tiebreak_vote_loses_termination_with_one_crash() {
 /// round trip is right about crashes...
 #[test]
 fn naive_failover_keeps_agreement_when_nodes_only_crash() {
-    let e = run("naive-failover", &settings("naive-failover", 3, |s| s.partitions = false));
+    let e = run(
+        "naive-failover",
+        &settings("naive-failover", 3, |s| s.partitions = false),
+    );
     for p in [Property::Agreement, Property::Validity, Property::Termination] {
         holds(&e, p);
     }
@@ -121,7 +133,12 @@ fn naive_failover_splits_the_brain_under_a_partition() {
     assert_eq!(f.kind, FindingKind::Disagreement);
     assert_eq!(count(f, Kind::Isolate), 1);
     assert_eq!(count(f, Kind::Crash), 0);
-    let deciders: Vec<String> = f.timeline.lines.iter().flat_map(|l| l.decided.iter().map(|d| d.1.clone())).collect();
+    let deciders: Vec<String> = f
+        .timeline
+        .lines
+        .iter()
+        .flat_map(|l| l.decided.iter().map(|d| d.1.clone()))
+        .collect();
     assert!(deciders.len() >= 2 && deciders.iter().any(|v| *v != deciders[0]));
     assert!(f.steps <= 5, "found in {} steps", f.steps);
 }
@@ -153,13 +170,19 @@ fn synod_without_backoff_shows_duelling_proposers_that_never_decide() {
     let f = finding(&e, Property::Termination);
     assert_eq!(f.kind, FindingKind::Livelock);
     let from = f.timeline.loop_from.expect("a livelock is a loop");
-    assert!(f.timeline.rounds_per_loop > 0, "each time round, the ballots climb");
+    assert!(
+        f.timeline.rounds_per_loop > 0,
+        "each time round, the ballots climb"
+    );
     let retries: Vec<u32> = f.timeline.lines[from - 1..]
         .iter()
         .filter(|l| l.kind == Kind::Timeout)
         .map(|l| l.node)
         .collect();
-    assert!(retries.contains(&0) && retries.contains(&1), "both proposers retry in the loop: {retries:?}");
+    assert!(
+        retries.contains(&0) && retries.contains(&1),
+        "both proposers retry in the loop: {retries:?}"
+    );
     assert!(f.timeline.lines.iter().all(|l| l.decided.is_empty()));
 }
 
@@ -180,9 +203,7 @@ fn synod_on_seven_nodes_decides_in_every_random_walk() {
         holds(&e, p);
     }
     match e.search {
-        Search::Walks {
-            decided, walks, ..
-        } => assert_eq!(decided, walks),
+        Search::Walks { decided, walks, .. } => assert_eq!(decided, walks),
         Search::Exhaustive { .. } => panic!("7 nodes are explored by random walks"),
     }
 }
@@ -217,7 +238,10 @@ fn the_cli_reports_violations_and_writes_timelines_and_diagrams() {
     let summary = std::fs::read_to_string(dir.path().join("coordinator-summary.json")).expect("a summary");
     let json: serde_json::Value = serde_json::from_str(&summary).expect("valid JSON");
     assert_eq!(json["ok"], false);
-    assert_eq!(json["explorations"][0]["properties"][2]["finding"]["kind"], "deadlock");
+    assert_eq!(
+        json["explorations"][0]["properties"][2]["finding"]["kind"],
+        "deadlock"
+    );
 }
 
 #[test]

@@ -127,23 +127,30 @@ fn leader_crash_keeps_acknowledged_writes(protocol: &str) {
         workdir: Some(workdir.path().to_path_buf()),
     };
     let out = run_live(protocol, &scenario, &opts).unwrap_or_else(|e| panic!("{e}"));
+    // What to print when an assertion fails: the run's log, its faults and violations.
+    let context = format!(
+        "{protocol} run log:\n{}\nfaults: {:#?}\nviolations: {:#?}",
+        out.trace_text.as_deref().unwrap_or(""),
+        out.faults,
+        out.violations
+    );
     assert_eq!(out.backend, "live");
     let crash = out
         .faults
         .iter()
         .find(|f| f.kind == FaultKind::Crash)
-        .expect("crash fired");
+        .unwrap_or_else(|| panic!("no crash: {context}"));
     let restart = out
         .faults
         .iter()
         .find(|f| f.kind == FaultKind::Restart)
-        .expect("restart fired");
-    assert!(crash.applied && restart.applied, "{:?}", out.faults);
+        .unwrap_or_else(|| panic!("no restart: {context}"));
+    assert!(crash.applied && restart.applied, "{context}");
     assert_eq!(
         crash.nodes, restart.nodes,
-        "the crashed leader is the one restarted"
+        "the crashed leader is the one restarted: {context}"
     );
-    assert!(out.node_stats[crash.nodes[0].index()].crashes == 1);
+    assert_eq!(out.node_stats[crash.nodes[0].index()].crashes, 1, "{context}");
 
     let writes_ok_between = |from: u64, to: u64| {
         out.history
@@ -151,22 +158,26 @@ fn leader_crash_keeps_acknowledged_writes(protocol: &str) {
             .filter(|e| e.kind == EventType::Ok && e.f == Fun::Write && (from..to).contains(&e.time))
             .count()
     };
-    assert!(writes_ok_between(0, crash.at_ns) > 50, "writes before the crash");
-    assert!(
-        writes_ok_between(crash.at_ns, restart.at_ns) > 50,
-        "writes while the old leader is down"
-    );
-    assert!(
-        writes_ok_between(restart.at_ns, out.duration_ns) > 50,
-        "writes after the restart"
-    );
+    for (what, from, to) in [
+        ("before the crash", 0, crash.at_ns),
+        ("while the old leader is down", crash.at_ns, restart.at_ns),
+        ("after the restart", restart.at_ns, out.duration_ns),
+    ] {
+        let n = writes_ok_between(from, to);
+        assert!(n > 50, "only {n} writes succeeded {what}: {context}");
+    }
 
     let checker = check_history(&out.history);
     let summary = summarize(&out, checker);
-    assert_eq!(summary.checker.linearizable, Some(true), "{:?}", summary.checker);
-    assert_eq!(out.violation_count, 0, "{:#?}", out.violations);
-    assert!(out.converged, "{:?}", out.commit_index_per_node);
-    assert!(summary.correct);
+    assert_eq!(
+        summary.checker.linearizable,
+        Some(true),
+        "{:?}: {context}",
+        summary.checker
+    );
+    assert_eq!(out.violation_count, 0, "{context}");
+    assert!(out.converged, "{:?}: {context}", out.commit_index_per_node);
+    assert!(summary.correct, "{context}");
     let restarted = data_dir(workdir.path(), protocol, crash.nodes[0].0);
     assert!(
         restarted.join("wal").is_dir(),

@@ -57,7 +57,8 @@ fn ack_before_quorum() -> Bugs {
 
 /// The first seed in `1..=CI_SEEDS` whose run breaks the property with `bugs` on.
 fn first_caught<L: replog::ReplicatedLog>(bugs: Bugs) -> Option<PropertyFailure> {
-    let caught = (1..1 + CI_SEEDS).find_map(|seed| check_property_with::<L>(seed..seed + 1, bugs.clone()).pop());
+    let caught =
+        (1..1 + CI_SEEDS).find_map(|seed| check_property_with::<L>(seed..seed + 1, bugs.clone()).pop());
     if let Some(f) = &caught {
         eprintln!("seed {} caught it: {:?}", f.seed, f.problems);
     }

@@ -36,6 +36,7 @@
 //! | lagging learners get chosen values from the leader | `PaxosNode::send_to`, `PaxosNode::on_learn` | Paxos Made Simple §2.3 |
 //! | apply chosen slots in order, once per boot | `PaxosNode::apply_chosen` | Paxos Made Simple §3 |
 //! | batching, pipelining, retransmission | `PaxosNode::release`, `PaxosNode::send_to`, `PaxosNode::heartbeat` | shared knobs |
+//! | gap detection: the acceptor reports its first missing slot (the counterpart of Raft's consistency-check rejection) and the leader resends at once; exists for fairness with Raft | `PaxosNode::first_missing`, `PaxosNode::on_gap` | Raft §5.3, mirrored |
 //! | restart from the records alone | [`recovery::replay`] | Paxos Made Simple §2.2, §2.5 |
 //!
 //! Invariants asserted inside the protocol (a violation stops the run at the step that broke
@@ -54,6 +55,7 @@
 //! | `durability.rs` | promises and acceptances leave only once durable; restart from the records alone |
 //! | `catch_up.rs` | commit notices, catch-up of lagging learners |
 //! | `flow_control.rs` | batching, the batch delay, the pipelining window (the same tests as Raft's) |
+//! | `gap_detection.rs` | a lost accept is resent as soon as the next answer reports the gap; duplicated and reordered reports resend once |
 //! | `bugs.rs` | `ProtocolConfig::bugs` variants are caught by the agreement check |
 //! | `stress.rs` | random faults on five nodes (Raft's schedule generator); nothing committed is lost |
 

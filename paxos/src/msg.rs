@@ -102,6 +102,11 @@ pub struct Accepted {
     pub last_slot: LogIndex,
     /// The acceptor's chosen prefix after processing the accept.
     pub chosen_upto: LogIndex,
+    /// Gap detection: the first slot above the chosen prefix and below `first_slot` that
+    /// holds no value accepted at `ballot` and is not known chosen, if any: an earlier
+    /// `Accept` or `Learn` was lost (or is late). The counterpart of Raft's consistency-check
+    /// rejection; see `replication.rs`.
+    pub missing_from: Option<LogIndex>,
 }
 
 /// The leader's heartbeat and commit notice.
@@ -140,6 +145,8 @@ pub struct Learned {
     pub last_slot: LogIndex,
     /// The learner's chosen prefix afterwards.
     pub chosen_upto: LogIndex,
+    /// Gap detection, as in [`Accepted::missing_from`], for slots below the `Learn`'s first.
+    pub missing_from: Option<LogIndex>,
 }
 
 impl Message {
@@ -178,11 +185,17 @@ impl WireSize for Message {
                     + m.first_slot.wire_size()
                     + m.last_slot.wire_size()
                     + m.chosen_upto.wire_size()
+                    + m.missing_from.wire_size()
             }
             Message::Heartbeat(m) => m.ballot.wire_size() + m.chosen_upto.wire_size(),
             Message::HeartbeatReply(m) => m.ballot.wire_size() + m.chosen_upto.wire_size(),
             Message::Learn(m) => m.ballot.wire_size() + m.first_slot.wire_size() + m.cmds.wire_size(),
-            Message::Learned(m) => m.ballot.wire_size() + m.last_slot.wire_size() + m.chosen_upto.wire_size(),
+            Message::Learned(m) => {
+                m.ballot.wire_size()
+                    + m.last_slot.wire_size()
+                    + m.chosen_upto.wire_size()
+                    + m.missing_from.wire_size()
+            }
         }
     }
 }
@@ -277,6 +290,14 @@ mod tests {
                 first_slot: 5_000_000,
                 last_slot: 5_000_003,
                 chosen_upto: 4_999_990,
+                missing_from: None,
+            }),
+            Message::Accepted(Accepted {
+                ballot: high,
+                first_slot: 5_000_000,
+                last_slot: 5_000_003,
+                chosen_upto: 4_999_990,
+                missing_from: Some(4_999_991),
             }),
             Message::Heartbeat(Heartbeat {
                 ballot: low,
@@ -295,6 +316,13 @@ mod tests {
                 ballot: high,
                 last_slot: 64,
                 chosen_upto: 64,
+                missing_from: None,
+            }),
+            Message::Learned(Learned {
+                ballot: high,
+                last_slot: 200,
+                chosen_upto: 64,
+                missing_from: Some(65),
             }),
         ];
         for m in &messages {

@@ -10,6 +10,7 @@
 //! | the leader counts its own accept only once durable | `PaxosNode::on_own_accepts_durable` | Raft §10.2.1 applied to Paxos (same optimisation for both) |
 //! | a commit notice marks chosen only values accepted at the notice's ballot | `PaxosNode::apply_notice` | Paxos Made Simple §2.3 (learning a chosen value) |
 //! | a learner missing chosen values gets them from the leader | `PaxosNode::send_to` (`Learn`), `PaxosNode::on_learn` | Paxos Made Simple §2.3 |
+//! | gap detection: the acceptor reports its first missing slot (the counterpart of Raft's consistency-check rejection) | `PaxosNode::first_missing`, `PaxosNode::on_gap` | fairness with Raft (`raft/src/replication.rs`, `handle_append_entries_response`) |
 //! | unacknowledged messages are resent after a heartbeat interval | `PaxosNode::heartbeat` | the network loses messages |
 //!
 //! Flow control per follower (`Progress`): the leader streams from `next_slot`; slots the
@@ -21,6 +22,24 @@
 //! follower may lack, and probes with one message until an answer arrives. (In Paxos later
 //! accepts succeed without earlier ones, so "no acknowledgement at all" would miss a single
 //! lost accept; the oldest message's age does not.)
+//!
+//! Gap detection. The heartbeat rule alone notices a lost message only after a heartbeat
+//! interval, and since learners apply slots in order, everything behind the lost slot waits
+//! that long. Raft notices within one round trip: the next AppendEntries fails the
+//! consistency check and the follower rejects it with a hint. The same information exists in
+//! Paxos, so for fairness with Raft it is used the same way: an acceptor that receives an
+//! `Accept` or `Learn` whose first slot lies beyond a slot it lacks (above its chosen prefix,
+//! no value accepted at the message's ballot, not known chosen) reports the first such slot
+//! in its answer (`missing_from`, computed by `PaxosNode::first_missing`). The leader
+//! (`PaxosNode::on_gap`) then does what Raft does on a rejection: it rewinds `next_slot` to
+//! the missing slot, drops the window's messages at or after it, probes with one message and
+//! resends at once. Resends stay bounded under duplication and reordering: a report counts
+//! only if it answers a message still in the window (a duplicate answer, or one to a message
+//! sent before the last rewind, finds nothing there), only if the slot is not already
+//! acknowledged by that follower or known to be chosen by it, and only if it lies above
+//! every slot the leader already rewound to for that follower at this ballot. So each
+//! missing slot causes at most one early resend per follower and ballot; a resend that is
+//! itself lost is recovered by the heartbeat rule, as before.
 
 use crate::durable::Record;
 use crate::msg::{Accept, Accepted, Heartbeat, HeartbeatReply, Learn, Learned, Message, Nack};
@@ -40,6 +59,9 @@ pub(crate) struct Progress {
     pub(crate) probe: bool,
     /// The follower's chosen prefix, as its latest answer reported it.
     pub(crate) chosen_upto: LogIndex,
+    /// Gap detection: the highest missing slot this follower reported that the leader
+    /// rewound to (0: none at this ballot). Reports at or below it are not acted on again.
+    pub(crate) gap_rewound: LogIndex,
 }
 
 /// A leader's state: its ballot, timers, and phase 2 bookkeeping.
@@ -85,6 +107,7 @@ impl Leadership {
                 inflight: VecDeque::new(),
                 probe: true,
                 chosen_upto: chosen,
+                gap_rewound: 0,
             };
             peer_chosen.len()
         ];
@@ -322,6 +345,7 @@ impl PaxosNode {
         self.advance_and_apply();
         let after = self.reply_after();
         let chosen_upto = self.log.chosen_upto();
+        let missing_from = self.first_missing(m.ballot, m.first_slot);
         self.send(
             from,
             Message::Accepted(Accepted {
@@ -329,9 +353,27 @@ impl PaxosNode {
                 first_slot: m.first_slot,
                 last_slot,
                 chosen_upto,
+                missing_from,
             }),
             after,
         );
+    }
+
+    /// Gap detection at the acceptor: the first slot above the chosen prefix and below
+    /// `before` (the first slot of the message being answered) that holds no value accepted
+    /// at `ballot` and is not known chosen. Such a slot means an earlier `Accept` or `Learn`
+    /// of this leader was lost or is late: the counterpart of a failed consistency check in
+    /// Raft's AppendEntries. The scan covers only the slots the leader has in flight beyond
+    /// the commit notice. Reference: Raft §5.3; exists for fairness with Raft.
+    fn first_missing(&self, ballot: Epoch, before: LogIndex) -> Option<LogIndex> {
+        let mut slot = self.log.chosen_upto() + 1;
+        while slot < before {
+            match self.log.get(slot) {
+                Some(e) if e.chosen || e.ballot == ballot => slot += 1,
+                _ => return Some(slot),
+            }
+        }
+        None
     }
 
     /// The learner side of a commit notice "every slot up to `upto` is chosen" from the
@@ -391,44 +433,82 @@ impl PaxosNode {
 
     /// Phase 2(b) answers at the leader.
     pub(crate) fn on_accepted(&mut self, now: Nanos, from: NodeId, m: Accepted) {
-        if !self.answer_window(from, m.ballot, m.last_slot, m.chosen_upto) {
+        let Some(in_window) = self.answer_window(from, m.ballot, m.last_slot, m.chosen_upto) else {
             return;
-        }
+        };
         self.record_acks(from, m.first_slot, m.last_slot);
         self.advance_and_apply();
+        if in_window && let Some(missing) = m.missing_from {
+            self.on_gap(from, missing);
+        }
         self.send_to(now, from);
     }
 
     /// Catch-up answers at the leader.
     pub(crate) fn on_learned(&mut self, now: Nanos, from: NodeId, m: Learned) {
-        if self.answer_window(from, m.ballot, m.last_slot, m.chosen_upto) {
-            self.send_to(now, from);
+        let Some(in_window) = self.answer_window(from, m.ballot, m.last_slot, m.chosen_upto) else {
+            return;
+        };
+        if in_window && let Some(missing) = m.missing_from {
+            self.on_gap(from, missing);
         }
+        self.send_to(now, from);
     }
 
     /// Frees the window slot of the message an answer refers to (identified by its last
     /// slot; a duplicate or stale answer frees nothing) and notes the follower's chosen
-    /// prefix. Returns whether the answer is for the current ballot.
+    /// prefix. Returns `None` if the answer is for another ballot, otherwise whether it
+    /// answered a message in the window.
     fn answer_window(
         &mut self,
         from: NodeId,
         ballot: Epoch,
         last_slot: LogIndex,
         chosen_upto: LogIndex,
-    ) -> bool {
+    ) -> Option<bool> {
         let RoleState::Leader(l) = &mut self.role else {
-            return false;
+            return None;
         };
         if ballot != l.ballot {
-            return false;
+            return None;
         }
         let p = &mut l.progress[from.index()];
         p.chosen_upto = chosen_upto;
         p.probe = false;
-        if let Some(i) = p.inflight.iter().position(|&(s, _)| s == last_slot) {
+        let found = p.inflight.iter().position(|&(s, _)| s == last_slot);
+        if let Some(i) = found {
             p.inflight.remove(i);
         }
-        true
+        Some(found.is_some())
+    }
+
+    /// Gap detection at the leader: `peer`, answering a message in its window, reports that
+    /// it lacks `missing`, so an earlier message was lost (or overtaken). As Raft's leader does
+    /// on a rejected AppendEntries, rewind to the missing slot, drop the window's messages
+    /// at or after it (their answers are now stale) and probe from there; the caller's
+    /// `send_to` resends at once. Ignored if the follower has meanwhile acknowledged the
+    /// slot at this ballot or reported it chosen (the report was overtaken), and if the
+    /// leader already rewound to this slot or a later one for this follower: answers are
+    /// identified only by their last slot, so a late answer to a message sent before the
+    /// rewind can look like an answer to the resend, and it must not rewind again. A slot
+    /// once acknowledged stays accepted (acceptors answer only once durable), so a real new
+    /// gap always lies above every earlier one; if a resend is itself lost, the heartbeat
+    /// rule recovers it.
+    /// Reference: Raft §5.3 (consistency check, "decrement nextIndex and retry"); exists
+    /// for fairness with Raft.
+    fn on_gap(&mut self, peer: NodeId, missing: LogIndex) {
+        let RoleState::Leader(l) = &mut self.role else {
+            return;
+        };
+        let p = &l.progress[peer.index()];
+        if missing <= p.gap_rewound || missing <= p.chosen_upto || l.acked(peer, missing) {
+            return;
+        }
+        let p = &mut l.progress[peer.index()];
+        p.gap_rewound = missing;
+        p.inflight.retain(|&(last, _)| last < missing);
+        p.next_slot = missing;
+        p.probe = true;
     }
 
     /// A follower answered a heartbeat. If it knows less to be chosen than the heartbeat
@@ -517,12 +597,14 @@ impl PaxosNode {
         }]);
         self.advance_and_apply();
         let chosen_upto = self.log.chosen_upto();
+        let missing_from = self.first_missing(m.ballot, m.first_slot);
         self.send(
             from,
             Message::Learned(Learned {
                 ballot: m.ballot,
                 last_slot,
                 chosen_upto,
+                missing_from,
             }),
             None,
         );

@@ -87,6 +87,18 @@ impl<V: Clone + Eq + Ord + Hash + Debug> WriteOnce for Coordinator<V> {
         self.decided.as_ref()
     }
 
+    fn status(&self) -> String {
+        let role = if self.me == self.coordinator {
+            "coordinator".to_string()
+        } else {
+            format!("asks {}", self.coordinator)
+        };
+        match &self.decided {
+            Some(v) => format!("{role}; decided {v:?}"),
+            None => format!("{role}; undecided"),
+        }
+    }
+
     /// Everything once decided (the first value stays), and requests at a non-coordinator.
     fn ignores(&self, _from: NodeId, msg: &Self::Message) -> bool {
         match msg {

@@ -97,6 +97,18 @@ impl<V: Clone + Eq + Ord + Hash + Debug> WriteOnce for MajorityVote<V> {
         self.decided.as_ref()
     }
 
+    fn status(&self) -> String {
+        let vote = match &self.my_vote {
+            Some(v) => format!("voted {v:?}"),
+            None => "not voted".to_string(),
+        };
+        let decided = match &self.decided {
+            Some(v) => format!("; decided {v:?}"),
+            None => String::new(),
+        };
+        format!("{vote}; tally {}{decided}", self.tally.describe())
+    }
+
     /// A candidate after this node voted: votes are never changed.
     fn ignores(&self, _from: NodeId, msg: &Self::Message) -> bool {
         matches!(msg, VoteMsg::Candidate(_)) && self.my_vote.is_some()

@@ -102,6 +102,18 @@ impl<V: Clone + Eq + Ord + Hash + Debug> WriteOnce for NaiveFailover<V> {
         self.decided.as_ref()
     }
 
+    fn status(&self) -> String {
+        let leader = if self.leader == self.me {
+            "leads".to_string()
+        } else {
+            format!("follows {}", self.leader)
+        };
+        match &self.decided {
+            Some(v) => format!("{leader}; decided {v:?}"),
+            None => format!("{leader}; undecided"),
+        }
+    }
+
     /// A decision once decided: the first one stays.
     fn ignores(&self, _from: NodeId, msg: &Self::Message) -> bool {
         matches!(msg, FailoverMsg::Decided(_)) && self.decided.is_some()

@@ -35,7 +35,6 @@
 
 use crate::write_once::{Outbox, Rounds, Timer, WriteOnce};
 use replog::{Epoch, NodeId, quorum};
-use std::collections::BTreeSet;
 use std::fmt::{self, Debug};
 use std::hash::Hash;
 
@@ -99,9 +98,9 @@ impl<V: Debug> Debug for SynodMsg<V> {
 impl<V> Rounds for SynodMsg<V> {
     fn rounds(&self, out: &mut Vec<u64>) {
         match self {
-            SynodMsg::Prepare { ballot } | SynodMsg::Accept { ballot, .. } | SynodMsg::Accepted { ballot } => {
-                out.push(ballot.round)
-            }
+            SynodMsg::Prepare { ballot }
+            | SynodMsg::Accept { ballot, .. }
+            | SynodMsg::Accepted { ballot } => out.push(ballot.round),
             SynodMsg::Promise { ballot, accepted } => {
                 out.push(ballot.round);
                 out.extend(accepted.iter().map(|(b, _)| b.round));
@@ -113,9 +112,9 @@ impl<V> Rounds for SynodMsg<V> {
 
     fn lower_rounds(&mut self, by: u64) {
         match self {
-            SynodMsg::Prepare { ballot } | SynodMsg::Accept { ballot, .. } | SynodMsg::Accepted { ballot } => {
-                ballot.round -= by
-            }
+            SynodMsg::Prepare { ballot }
+            | SynodMsg::Accept { ballot, .. }
+            | SynodMsg::Accepted { ballot } => ballot.round -= by,
             SynodMsg::Promise { ballot, accepted } => {
                 ballot.round -= by;
                 if let Some((b, _)) = accepted {
@@ -131,6 +130,29 @@ impl<V> Rounds for SynodMsg<V> {
     }
 }
 
+/// A set of nodes (ids below 64) as a bitmask: cheap to copy and hash, which a schedule
+/// explorer holding millions of states appreciates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct NodeSet(u64);
+
+impl NodeSet {
+    pub fn insert(&mut self, n: NodeId) {
+        self.0 |= 1 << n.0;
+    }
+
+    pub fn contains(&self, n: NodeId) -> bool {
+        self.0 & (1 << n.0) != 0
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+}
+
 /// The proposer's progress with its current ballot.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ProposerState<V> {
@@ -140,14 +162,14 @@ pub enum ProposerState<V> {
     /// they reported.
     Preparing {
         ballot: Epoch,
-        promises: BTreeSet<NodeId>,
+        promises: NodeSet,
         highest: Option<(Epoch, V)>,
     },
     /// Phase 2 at `ballot` with `value`: the acceptors that accepted.
     Accepting {
         ballot: Epoch,
         value: V,
-        accepted: BTreeSet<NodeId>,
+        accepted: NodeSet,
     },
 }
 
@@ -185,7 +207,7 @@ impl<V: Clone + Eq + Ord + Hash + Debug, const B: bool> SynodNode<V, B> {
         let ballot = Epoch::ballot(round, self.me);
         self.proposer = ProposerState::Preparing {
             ballot,
-            promises: BTreeSet::new(),
+            promises: NodeSet::default(),
             highest: None,
         };
         self.broadcast_including_self(SynodMsg::Prepare { ballot }, out);
@@ -251,7 +273,7 @@ impl<V: Clone + Eq + Ord + Hash + Debug, const B: bool> SynodNode<V, B> {
                 self.proposer = ProposerState::Accepting {
                     ballot,
                     value: value.clone(),
-                    accepted: BTreeSet::new(),
+                    accepted: NodeSet::default(),
                 };
                 self.broadcast_including_self(SynodMsg::Accept { ballot, value }, out);
             }
@@ -301,7 +323,10 @@ impl<V: Clone + Eq + Ord + Hash + Debug, const B: bool> SynodNode<V, B> {
                 self.learn(value.clone());
                 self.proposer = ProposerState::Idle;
                 if news {
-                    for to in (0..self.nodes as u32).map(NodeId).filter(|&to| to != self.me && to != from) {
+                    for to in (0..self.nodes as u32)
+                        .map(NodeId)
+                        .filter(|&to| to != self.me && to != from)
+                    {
                         out.send(to, SynodMsg::Chosen { value: value.clone() });
                     }
                 }
@@ -311,7 +336,9 @@ impl<V: Clone + Eq + Ord + Hash + Debug, const B: bool> SynodNode<V, B> {
 
     fn current_ballot(&self) -> Option<Epoch> {
         match &self.proposer {
-            ProposerState::Preparing { ballot, .. } | ProposerState::Accepting { ballot, .. } => Some(*ballot),
+            ProposerState::Preparing { ballot, .. } | ProposerState::Accepting { ballot, .. } => {
+                Some(*ballot)
+            }
             ProposerState::Idle => None,
         }
     }
@@ -375,6 +402,7 @@ impl<V: Clone + Eq + Ord + Hash + Debug, const B: bool> WriteOnce for SynodNode<
 
     fn boot(me: NodeId, nodes: usize) -> Self {
         assert!(me.index() < nodes, "{me} is not one of the {nodes} nodes");
+        assert!(nodes <= 64, "a NodeSet holds at most 64 nodes");
         SynodNode {
             me,
             nodes,
@@ -399,6 +427,22 @@ impl<V: Clone + Eq + Ord + Hash + Debug, const B: bool> WriteOnce for SynodNode<
 
     fn final_value(&self) -> Option<&V> {
         self.chosen.as_ref()
+    }
+
+    /// `promised b2.1, accepted b1.0=red; preparing b3.0`.
+    fn status(&self) -> String {
+        let accepted = match &self.acceptor.accepted {
+            Some((b, v)) => format!("accepted {b:?}={v:?}"),
+            None => "accepted nothing".to_string(),
+        };
+        let proposer = match (&self.proposer, &self.chosen, &self.input) {
+            (_, Some(v), _) => format!("chosen {v:?}"),
+            (ProposerState::Preparing { ballot, .. }, ..) => format!("preparing {ballot:?}"),
+            (ProposerState::Accepting { ballot, value, .. }, ..) => format!("accepting {ballot:?}={value:?}"),
+            (ProposerState::Idle, None, Some(_)) => "preempted, will retry".to_string(),
+            (ProposerState::Idle, None, None) => "not proposing".to_string(),
+        };
+        format!("promised {:?}, {accepted}; {proposer}", self.acceptor.promised)
     }
 
     fn on_message(&mut self, from: NodeId, msg: Self::Message, out: &mut Outbox<Self::Message>) {
@@ -523,7 +567,8 @@ mod tests {
         let members: Vec<NodeId> = (0..nodes as u32).map(NodeId).collect();
         for seed in 0..300 {
             let mut rng = Mix(seed);
-            let mut ours: Vec<SynodNoBackoff<Color>> = members.iter().map(|&m| WriteOnce::boot(m, nodes)).collect();
+            let mut ours: Vec<SynodNoBackoff<Color>> =
+                members.iter().map(|&m| WriteOnce::boot(m, nodes)).collect();
             let mut theirs: Vec<_> = members
                 .iter()
                 .map(|&m| reference::SynodNode::new(m, &members))
@@ -550,7 +595,10 @@ mod tests {
                             let mut probe = ours[to.index()].clone();
                             let mut out = Outbox::new();
                             probe.on_message(from, msg.clone(), &mut out);
-                            assert!(probe == ours[to.index()] && out.is_empty(), "seed {seed}: ignored {msg:?}");
+                            assert!(
+                                probe == ours[to.index()] && out.is_empty(),
+                                "seed {seed}: ignored {msg:?}"
+                            );
                         }
                         let mut out = Outbox::new();
                         ours[to.index()].on_message(from, msg.clone(), &mut out);

@@ -48,6 +48,18 @@ impl<V: Ord + Clone> Tally<V> {
         self.votes.keys().next_back()
     }
 
+    /// `red 2, blue 1`: the votes per value, in value order.
+    pub fn describe(&self) -> String
+    where
+        V: std::fmt::Debug,
+    {
+        if self.votes.is_empty() {
+            return "no votes".to_string();
+        }
+        let parts: Vec<String> = self.votes.iter().map(|(v, n)| format!("{v:?} {n}")).collect();
+        parts.join(", ")
+    }
+
     /// Votes per value, in value order.
     pub fn votes(&self) -> impl Iterator<Item = (&V, u32)> {
         self.votes.iter().map(|(value, &votes)| (value, votes))

@@ -60,6 +60,14 @@ pub trait WriteOnce: Clone + Eq + Hash + Debug + Rounds {
         None
     }
 
+    /// A few words on where this node stands, for timelines: `voted red; red 2, blue 1`.
+    fn status(&self) -> String {
+        match self.final_value() {
+            Some(v) => format!("decided {v:?}"),
+            None => "undecided".to_string(),
+        }
+    }
+
     /// Whether this node ignores `msg` from `from`, now and whatever happens later: handling
     /// it changes nothing and sends nothing (a promise for a ballot long abandoned, a vote
     /// request after voting). The explorer drops such messages from the network at once,

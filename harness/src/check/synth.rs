@@ -112,7 +112,12 @@ pub fn with_bug(w: &Workload, bug: Bug) -> Option<Injected> {
             // explain a read of its new value.
             let seen = |i: usize| (0..sim.ops.len()).any(|r| sim.truth[r].read_from == Some(Some(i)));
             let cases: Vec<usize> = (0..sim.ops.len())
-                .filter(|&i| matches!((&sim.ops[i].call, &sim.ops[i].outcome), (Call::Cas { .. }, Outcome::Ok(_))))
+                .filter(|&i| {
+                    matches!(
+                        (&sim.ops[i].call, &sim.ops[i].outcome),
+                        (Call::Cas { .. }, Outcome::Ok(_))
+                    )
+                })
                 .filter(|&i| seen(i))
                 .collect();
             let cas = *cases.get(rng.random_range(0..cases.len().max(1)))?;
@@ -385,6 +390,11 @@ mod tests {
         };
         assert_eq!(cas.outcome, Outcome::Fail);
         let read_back = Outcome::Ok(Some(new.clone()));
-        assert!(injected.ops.iter().any(|o| o.call == Call::Read && o.outcome == read_back));
+        assert!(
+            injected
+                .ops
+                .iter()
+                .any(|o| o.call == Call::Read && o.outcome == read_back)
+        );
     }
 }

@@ -24,10 +24,22 @@ pub struct Knobs {
 
 impl Knobs {
     pub const ALL: [Knobs; 4] = [
-        Knobs { batching: true, pipelining: true },
-        Knobs { batching: false, pipelining: true },
-        Knobs { batching: true, pipelining: false },
-        Knobs { batching: false, pipelining: false },
+        Knobs {
+            batching: true,
+            pipelining: true,
+        },
+        Knobs {
+            batching: false,
+            pipelining: true,
+        },
+        Knobs {
+            batching: true,
+            pipelining: false,
+        },
+        Knobs {
+            batching: false,
+            pipelining: false,
+        },
     ];
 
     fn label(&self) -> String {
@@ -92,7 +104,11 @@ fn job(name: &str, body: &str, protocol: &str) -> Job {
 
 /// Runs both measurements.
 pub fn run(opts: &super::ExperimentOptions) -> BatchingData {
-    let client_counts: &[usize] = if opts.quick { &[4, 32, 256] } else { &[1, 4, 16, 64, 256] };
+    let client_counts: &[usize] = if opts.quick {
+        &[4, 32, 256]
+    } else {
+        &[1, 4, 16, 64, 256]
+    };
     let duration = if opts.quick { "1s" } else { "2s" };
     let mut load_jobs = Vec::new();
     for protocol in ["raft", "paxos"] {
@@ -132,13 +148,21 @@ pub fn run(opts: &super::ExperimentOptions) -> BatchingData {
     for protocol in ["raft", "paxos"] {
         for nodes in [3usize, 5] {
             for batching in [true, false] {
-                let knobs = Knobs { batching, pipelining: true };
+                let knobs = Knobs {
+                    batching,
+                    pipelining: true,
+                };
                 let body = format!(
                     "duration = \"{duration}\"\nsettle = \"1s\"\n[cluster]\nnodes = {nodes}\n\
                      [workload]\nclients = 256\n{}",
                     knobs.toml()
                 );
-                sat_jobs.push((protocol, nodes, batching, job("batching-saturation", &body, protocol)));
+                sat_jobs.push((
+                    protocol,
+                    nodes,
+                    batching,
+                    job("batching-saturation", &body, protocol),
+                ));
             }
         }
     }
@@ -191,7 +215,10 @@ fn chart(dir: &Path, protocol: &str, d: &BatchingData) -> Result<String, String>
         dir,
         &stem,
         &LineChart {
-            title: format!("{}: p99 latency against throughput, 3 nodes", plot::protocol_label(protocol)),
+            title: format!(
+                "{}: p99 latency against throughput, 3 nodes",
+                plot::protocol_label(protocol)
+            ),
             x_label: "achieved throughput (operations per second)".into(),
             y_label: "p99 latency (ms, log scale)".into(),
             x_axis: Axis::Linear,
@@ -217,9 +244,18 @@ pub fn section(dir: &Path, d: &BatchingData) -> Result<Section, String> {
         ));
     }
     let mut table = Table {
-        header: ["protocol", "nodes", "batching", "commits/s", "messages/command", "bytes/command", "p99", "correct"]
-            .map(String::from)
-            .to_vec(),
+        header: [
+            "protocol",
+            "nodes",
+            "batching",
+            "commits/s",
+            "messages/command",
+            "bytes/command",
+            "p99",
+            "correct",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: Vec::new(),
     };
     for s in &d.saturation {
@@ -243,7 +279,8 @@ pub fn section(dir: &Path, d: &BatchingData) -> Result<Section, String> {
     };
     let on = Knobs::ALL[0];
     let off = Knobs::ALL[3];
-    let incorrect = d.load.iter().filter(|p| !p.correct).count() + d.saturation.iter().filter(|s| !s.correct).count();
+    let incorrect =
+        d.load.iter().filter(|p| !p.correct).count() + d.saturation.iter().filter(|s| !s.correct).count();
     let paragraphs = vec![
         format!(
             "Highest throughput reached with both knobs on: Raft {:.0}, multi-Paxos {:.0} \

@@ -94,14 +94,18 @@ fn trial<L: ReplicatedLog>(k: u64, seed: u64) -> LagPoint {
     let x_last = run.statuses()[x.index()].as_ref().map_or(0, |st| st.last_index);
     let limit = run.now() + 60_000 * MS;
     let reached = run.run_until_status(MS, limit, |st| {
-        st[leader.index()].as_ref().is_some_and(|l| l.commit_index >= x_last + k)
+        st[leader.index()]
+            .as_ref()
+            .is_some_and(|l| l.commit_index >= x_last + k)
     });
     let statuses = run.statuses();
     if reached.is_none() || leader_of(&statuses) != Some(leader) {
         return point;
     }
     let old = statuses[leader.index()].as_ref().expect("leader up");
-    point.actual_lag = old.last_index.saturating_sub(statuses[x.index()].as_ref().map_or(0, |st| st.last_index));
+    point.actual_lag = old
+        .last_index
+        .saturating_sub(statuses[x.index()].as_ref().map_or(0, |st| st.last_index));
     let old_epoch = old.epoch;
     let survivors_commit = statuses
         .iter()
@@ -117,9 +121,10 @@ fn trial<L: ReplicatedLog>(k: u64, seed: u64) -> LagPoint {
     run.sim.set_clock_rate(x, 2.0);
     let mut new_leader = None;
     let done = run.run_until_status(MS / 2, crash_at + CAP, |st| {
-        let found = st.iter().flatten().find(|s| {
-            s.role == Role::Leader && s.epoch > old_epoch && s.commit_index > survivors_commit
-        });
+        let found = st
+            .iter()
+            .flatten()
+            .find(|s| s.role == Role::Leader && s.epoch > old_epoch && s.commit_index > survivors_commit);
         new_leader = found.map(|s| s.id);
         found.is_some()
     });
@@ -138,7 +143,11 @@ fn trial<L: ReplicatedLog>(k: u64, seed: u64) -> LagPoint {
 /// Runs every lag for both protocols, `seeds` trials each.
 pub fn run(opts: &super::ExperimentOptions) -> LagData {
     let seeds: u64 = if opts.quick { 1 } else { 3 };
-    let lags: Vec<u64> = if opts.quick { vec![0, 100, 10_000] } else { LAGS.to_vec() };
+    let lags: Vec<u64> = if opts.quick {
+        vec![0, 100, 10_000]
+    } else {
+        LAGS.to_vec()
+    };
     let mut jobs = Vec::new();
     for &k in &lags {
         for seed in 1..=seeds {
@@ -179,11 +188,19 @@ fn rows(d: &LagData, protocol: &str) -> Vec<Row> {
     ks.dedup();
     ks.into_iter()
         .map(|k| {
-            let pts: Vec<&LagPoint> = d.points.iter().filter(|p| p.protocol == protocol && p.k == k).collect();
+            let pts: Vec<&LagPoint> = d
+                .points
+                .iter()
+                .filter(|p| p.protocol == protocol && p.k == k)
+                .collect();
             Row {
                 k,
                 lag: mean(pts.iter().map(|p| p.actual_lag as f64)).unwrap_or(0.0),
-                first_commit_ms: mean(pts.iter().filter_map(|p| p.first_commit_ns).map(|t| t as f64 / MS as f64)),
+                first_commit_ms: mean(
+                    pts.iter()
+                        .filter_map(|p| p.first_commit_ns)
+                        .map(|t| t as f64 / MS as f64),
+                ),
                 censored: pts.iter().filter(|p| p.first_commit_ns.is_none()).count(),
                 led: pts.iter().filter(|p| p.lagging_node_led).count(),
                 messages: mean(pts.iter().map(|p| p.messages as f64)).unwrap_or(0.0),
@@ -195,7 +212,14 @@ fn rows(d: &LagData, protocol: &str) -> Vec<Row> {
         .collect()
 }
 
-fn chart(dir: &Path, stem: &str, title: &str, y_label: &str, d: &LagData, y: impl Fn(&Row) -> Option<f64>) -> Result<(), String> {
+fn chart(
+    dir: &Path,
+    stem: &str,
+    title: &str,
+    y_label: &str,
+    d: &LagData,
+    y: impl Fn(&Row) -> Option<f64>,
+) -> Result<(), String> {
     let series = ["raft", "paxos"]
         .iter()
         .map(|p| Series {
@@ -225,12 +249,35 @@ fn chart(dir: &Path, stem: &str, title: &str, y_label: &str, d: &LagData, y: imp
 
 /// The report section.
 pub fn section(dir: &Path, d: &LagData) -> Result<Section, String> {
-    chart(dir, "dd-lag-time", "Leader change with a lagging node: time to first new commit", "time from crash to first new commit (ms, log scale)", d, |r| r.first_commit_ms)?;
-    chart(dir, "dd-lag-bytes", "Leader change with a lagging node: bytes sent", "KiB sent by all nodes from crash to first new commit (log scale)", d, |r| Some(r.kib))?;
+    chart(
+        dir,
+        "dd-lag-time",
+        "Leader change with a lagging node: time to first new commit",
+        "time from crash to first new commit (ms, log scale)",
+        d,
+        |r| r.first_commit_ms,
+    )?;
+    chart(
+        dir,
+        "dd-lag-bytes",
+        "Leader change with a lagging node: bytes sent",
+        "KiB sent by all nodes from crash to first new commit (log scale)",
+        d,
+        |r| Some(r.kib),
+    )?;
     let mut table = Table {
-        header: ["protocol", "K", "lag at crash", "lagging node led", "first new commit", "messages", "KiB", "failed checks"]
-            .map(String::from)
-            .to_vec(),
+        header: [
+            "protocol",
+            "K",
+            "lag at crash",
+            "lagging node led",
+            "first new commit",
+            "messages",
+            "KiB",
+            "failed checks",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: Vec::new(),
     };
     for p in ["raft", "paxos"] {
@@ -303,4 +350,29 @@ fn paragraphs(d: &LagData) -> Vec<String> {
         format!("{failed} trials failed the invariants or the checker: see the table.")
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raft_voters_refuse_the_lagging_node() {
+        let p = trial::<RaftNode>(100, 1);
+        assert!(p.actual_lag >= 100, "lag {}", p.actual_lag);
+        assert!(
+            !p.lagging_node_led && p.first_commit_ns.is_some() && p.checked.ok(),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn paxos_lets_the_lagging_node_lead_and_recover_the_entries() {
+        let p = trial::<PaxosNode>(100, 1);
+        assert!(p.actual_lag >= 100, "lag {}", p.actual_lag);
+        assert!(
+            p.lagging_node_led && p.first_commit_ns.is_some() && p.checked.ok(),
+            "{p:?}"
+        );
+    }
 }

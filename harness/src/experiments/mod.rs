@@ -199,7 +199,13 @@ impl<L: ReplicatedLog> Steered<L> {
     /// node 0's runs at a quarter speed until some node leads, so node 0 times out first,
     /// alone, whatever the range. Then waits until `settled_at` with the leader in place.
     pub fn bootstrap(&mut self, settled_at: Nanos) -> Option<NodeId> {
-        let others: Vec<NodeId> = self.sim.members().iter().copied().filter(|&id| id != NodeId(0)).collect();
+        let others: Vec<NodeId> = self
+            .sim
+            .members()
+            .iter()
+            .copied()
+            .filter(|&id| id != NodeId(0))
+            .collect();
         for &id in &others {
             self.sim.set_clock_rate(id, 0.25);
         }

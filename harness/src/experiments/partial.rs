@@ -87,7 +87,10 @@ pub fn section(dir: &Path, scenarios: &[ScenarioResults]) -> Result<Option<Secti
             title: "Partial partition: longest stretch with no completed operation".into(),
             y_label: "longest gap after the cut (ms)".into(),
             categories: vec!["during the partial partition".into()],
-            series: arms.iter().map(|a| (a.label.clone(), a.color, vec![a.longest_gap_ms()])).collect(),
+            series: arms
+                .iter()
+                .map(|a| (a.label.clone(), a.color, vec![a.longest_gap_ms()]))
+                .collect(),
         },
     )?;
     plot::write_bars(
@@ -99,14 +102,28 @@ pub fn section(dir: &Path, scenarios: &[ScenarioResults]) -> Result<Option<Secti
             categories: vec!["whole run".into()],
             series: arms
                 .iter()
-                .map(|a| (a.label.clone(), a.color, vec![a.mean(|s| s.elections.leader_changes as f64)]))
+                .map(|a| {
+                    (
+                        a.label.clone(),
+                        a.color,
+                        vec![a.mean(|s| s.elections.leader_changes as f64)],
+                    )
+                })
                 .collect(),
         },
     )?;
     let mut table = Table {
-        header: ["configuration", "runs", "longest gap", "leader changes", "throughput", "p99", "correct"]
-            .map(String::from)
-            .to_vec(),
+        header: [
+            "configuration",
+            "runs",
+            "longest gap",
+            "leader changes",
+            "throughput",
+            "p99",
+            "correct",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: Vec::new(),
     };
     for a in &arms {
@@ -117,7 +134,11 @@ pub fn section(dir: &Path, scenarios: &[ScenarioResults]) -> Result<Option<Secti
             format!("{:.1}", a.mean(|s| s.elections.leader_changes as f64)),
             format!("{:.0} ops/s", a.mean(|s| s.throughput_ops_per_s)),
             format!("{:.1} ms", a.mean(|s| s.latency.all.p99_ns as f64) / 1e6),
-            format!("{} of {}", a.runs.iter().filter(|s| s.correct).count(), a.runs.len()),
+            format!(
+                "{} of {}",
+                a.runs.iter().filter(|s| s.correct).count(),
+                a.runs.len()
+            ),
         ]);
     }
     let mut paragraphs = vec![
@@ -149,8 +170,14 @@ pub fn section(dir: &Path, scenarios: &[ScenarioResults]) -> Result<Option<Secti
         title: "Partial partition: PreVote and CheckQuorum against multi-Paxos".into(),
         paragraphs,
         plots: vec![
-            ("dd-partial-gap".into(), "Mean over seeds of the longest stretch with no completed operation after the cut.".into()),
-            ("dd-partial-leaders".into(), "Mean number of leader changes over the run (the first election included).".into()),
+            (
+                "dd-partial-gap".into(),
+                "Mean over seeds of the longest stretch with no completed operation after the cut.".into(),
+            ),
+            (
+                "dd-partial-leaders".into(),
+                "Mean number of leader changes over the run (the first election included).".into(),
+            ),
         ],
         table: Some(table),
         commands: vec![format!(

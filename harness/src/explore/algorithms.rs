@@ -5,7 +5,9 @@ use super::exhaustive::{self, Bounds};
 use super::report::{self, Exploration, Search};
 use super::walk::{self, WalkBounds};
 use super::world::Scenario;
-use writeonce::{Color, Coordinator, MajorityVote, NaiveFailover, NodeId, Synod, SynodNoBackoff, TiebreakVote, WriteOnce};
+use writeonce::{
+    Color, Coordinator, MajorityVote, NaiveFailover, NodeId, Synod, SynodNoBackoff, TiebreakVote, WriteOnce,
+};
 
 /// Every algorithm name `workbench explore` accepts.
 pub const NAMES: [&str; 6] = [
@@ -47,10 +49,14 @@ impl Settings {
         let synod = algorithm.starts_with("synod");
         Settings {
             nodes,
-            proposers: if nodes <= EXHAUSTIVE_MAX_NODES && !synod { nodes } else { 2.min(nodes) },
+            proposers: if nodes <= EXHAUSTIVE_MAX_NODES && !synod {
+                nodes
+            } else {
+                2.min(nodes)
+            },
             faults: 1.min(nodes.saturating_sub(1) / 2),
             partitions: true,
-            max_depth: if synod { 26 } else { 200 },
+            max_depth: if synod { 14 } else { 200 },
             max_states: 3_000_000,
             walks: 2_000,
             max_steps: 2_000,
@@ -76,7 +82,10 @@ impl Settings {
             return Err(format!("--nodes {}: between 1 and 64, please", self.nodes));
         }
         if self.proposers == 0 || self.proposers > self.nodes {
-            return Err(format!("--proposers {}: between 1 and the {} nodes", self.proposers, self.nodes));
+            return Err(format!(
+                "--proposers {}: between 1 and the {} nodes",
+                self.proposers, self.nodes
+            ));
         }
         let minority = (self.nodes - 1) / 2;
         if self.faults > minority {
@@ -100,7 +109,10 @@ pub fn explore(algorithm: &str, settings: &Settings) -> Result<Exploration, Stri
         "synod" => run::<Synod<Color>>(settings),
         "synod-no-backoff" => run::<SynodNoBackoff<Color>>(settings),
         other => {
-            return Err(format!("unknown algorithm {other:?}; one of: {}", NAMES.join(", ")));
+            return Err(format!(
+                "unknown algorithm {other:?}; one of: {}",
+                NAMES.join(", ")
+            ));
         }
     })
 }

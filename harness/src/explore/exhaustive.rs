@@ -76,7 +76,10 @@ impl Graph {
 
     fn transitions_of(&self, s: u32) -> &[Transition] {
         let s = s as usize;
-        let (a, b) = (self.first_transition[s] as usize, self.first_transition[s + 1] as usize);
+        let (a, b) = (
+            self.first_transition[s] as usize,
+            self.first_transition[s + 1] as usize,
+        );
         &self.transitions[a..b]
     }
 
@@ -158,7 +161,10 @@ impl Graph {
         }
         let mut owner = vec![0u32; self.transitions.len()];
         for s in 0..n {
-            let (a, b) = (self.first_transition[s] as usize, self.first_transition[s + 1] as usize);
+            let (a, b) = (
+                self.first_transition[s] as usize,
+                self.first_transition[s + 1] as usize,
+            );
             owner[a..b].fill(s as u32);
         }
         let has_transitions = |s: usize| self.first_transition[s] != self.first_transition[s + 1];
@@ -250,7 +256,12 @@ impl Graph {
 
     /// The shortest cycle from `start` back to itself along transitions that stay in X,
     /// through states `within` allows.
-    fn shortest_cycle(&self, start: u32, stays: &[bool], within: impl Fn(u32) -> bool) -> Option<Vec<PathStep>> {
+    fn shortest_cycle(
+        &self,
+        start: u32,
+        stays: &[bool],
+        within: impl Fn(u32) -> bool,
+    ) -> Option<Vec<PathStep>> {
         let mut parent: HashMap<u32, (u32, PathStep)> = HashMap::new();
         let mut queue = VecDeque::from([start]);
         while let Some(s) = queue.pop_front() {
@@ -343,25 +354,41 @@ pub fn explore<A: WriteOnce>(scenario: &Scenario<A::Value>, bounds: Bounds) -> G
         first_invalid: None,
     };
     let mut index: HashMap<u128, u32> = HashMap::from([(init.fingerprint(), 0)]);
-    let mut queue: VecDeque<World<A>> = VecDeque::from([init]);
-    let mut id = 0u32;
+    // Only worlds that will be expanded are kept; the last level, usually the biggest, is
+    // known by fingerprint alone.
+    let mut queue: VecDeque<(u32, World<A>)> = VecDeque::new();
+    if bounds.max_depth > 0 {
+        queue.push_back((0, init));
+    }
     let mut complete_depth = usize::MAX;
-    while let Some(world) = queue.pop_front() {
+    let mut id = 0u32;
+    while (id as usize) < graph.depth.len() {
         let depth = graph.depth[id as usize] as usize;
-        let expand = depth < bounds.max_depth && graph.depth.len() < bounds.max_states;
-        if !expand && complete_depth == usize::MAX {
+        let world = match queue.front() {
+            Some((next, _)) if *next == id && graph.depth.len() < bounds.max_states => {
+                queue.pop_front().map(|(_, w)| w)
+            }
+            _ => None,
+        };
+        if world.is_none() && complete_depth == usize::MAX {
             complete_depth = depth;
         }
-        graph.expanded.push(expand);
-        if expand {
+        graph.expanded.push(world.is_some());
+        if let Some(world) = world {
             for event in world.events(scenario) {
                 let mut next = world.clone();
                 next.apply(scenario, event);
                 let first = graph.outcomes.len() as u32;
                 let choices = next.draw_choices();
                 graph.chance |= choices.len() > 1;
+                let last = choices.len() - 1;
+                let mut next = Some(next);
                 for (j, draws) in choices.iter().enumerate() {
-                    let mut outcome = next.clone();
+                    let mut outcome = if j == last {
+                        next.take().expect("the last choice takes the world")
+                    } else {
+                        next.clone().expect("the world is kept for the last choice")
+                    };
                     outcome.set_draws(draws);
                     let step = (event, j as u8);
                     if let Some(v) = world.changed_mind(&outcome) {
@@ -380,7 +407,9 @@ pub fn explore<A: WriteOnce>(scenario: &Scenario<A::Value>, bounds: Bounds) -> G
                             if let Some(v) = outcome.safety_violation(scenario) {
                                 record(&mut graph, id, step, &v);
                             }
-                            queue.push_back(outcome);
+                            if depth + 1 < bounds.max_depth {
+                                queue.push_back((t, outcome));
+                            }
                             t
                         }
                     };
@@ -392,6 +421,8 @@ pub fn explore<A: WriteOnce>(scenario: &Scenario<A::Value>, bounds: Bounds) -> G
                     count: choices.len() as u16,
                 });
             }
+        } else if graph.depth.len() >= bounds.max_states {
+            queue.clear();
         }
         graph.first_transition.push(graph.transitions.len() as u32);
         id += 1;

@@ -93,7 +93,11 @@ pub fn plan(args: &ExploreArgs) -> Result<Vec<(String, Settings, bool)>, String>
         .collect();
     if args.algorithm == "synod" && sizes.contains(&algorithms::EXHAUSTIVE_MAX_NODES) {
         let n = algorithms::EXHAUSTIVE_MAX_NODES;
-        plan.push(("synod-no-backoff".to_string(), settings("synod-no-backoff", n), false));
+        plan.push((
+            "synod-no-backoff".to_string(),
+            settings("synod-no-backoff", n),
+            false,
+        ));
     }
     Ok(plan)
 }
@@ -121,7 +125,8 @@ pub fn run_cli(args: &ExploreArgs) -> Result<bool, String> {
     });
     let summary_text = serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?;
     let summary_path = args.out.join(format!("{}-summary.json", args.algorithm));
-    std::fs::write(&summary_path, &summary_text).map_err(|e| format!("writing {}: {e}", summary_path.display()))?;
+    std::fs::write(&summary_path, &summary_text)
+        .map_err(|e| format!("writing {}: {e}", summary_path.display()))?;
     if args.json {
         println!("{summary_text}");
     } else {

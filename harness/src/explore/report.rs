@@ -2,10 +2,10 @@
 //! its shortest counterexample; and their text, JSON and SVG forms.
 
 use super::exhaustive::{Graph, PathStep};
+use super::svg;
 use super::trace::{Replay, Timeline, node_list};
 use super::walk::WalkOutcome;
 use super::world::Scenario;
-use super::svg;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -112,7 +112,10 @@ pub struct Exploration {
 
 impl Exploration {
     pub fn property(&self, p: Property) -> &PropertyResult {
-        self.properties.iter().find(|r| r.property == p).expect("every property is judged")
+        self.properties
+            .iter()
+            .find(|r| r.property == p)
+            .expect("every property is judged")
     }
 
     /// Whether every property held.
@@ -167,12 +170,28 @@ pub fn judge_graph<A: WriteOnce>(scenario: &Scenario<A::Value>, graph: &Graph) -
             }
         }
     };
-    let agreement = safety(Property::Agreement, &graph.first_disagreement, FindingKind::Disagreement);
-    let validity = safety(Property::Validity, &graph.first_invalid, FindingKind::InvalidValue);
-    vec![agreement, validity, judge_termination::<A>(scenario, graph, &everywhere)]
+    let agreement = safety(
+        Property::Agreement,
+        &graph.first_disagreement,
+        FindingKind::Disagreement,
+    );
+    let validity = safety(
+        Property::Validity,
+        &graph.first_invalid,
+        FindingKind::InvalidValue,
+    );
+    vec![
+        agreement,
+        validity,
+        judge_termination::<A>(scenario, graph, &everywhere),
+    ]
 }
 
-fn judge_termination<A: WriteOnce>(scenario: &Scenario<A::Value>, graph: &Graph, everywhere: &str) -> PropertyResult {
+fn judge_termination<A: WriteOnce>(
+    scenario: &Scenario<A::Value>,
+    graph: &Graph,
+    everywhere: &str,
+) -> PropertyResult {
     let doomed = graph.doomed();
     if let Some(d) = (0..graph.states() as u32)
         .filter(|&s| doomed[s as usize])
@@ -190,7 +209,8 @@ fn judge_termination<A: WriteOnce>(scenario: &Scenario<A::Value>, graph: &Graph,
         let mut timeline = r.into_timeline(conclusion);
         if path.len() < timeline.len() {
             timeline.aftermath_from = Some(path.len() + 1);
-            timeline.aftermath_heading = "no decision is reachable any more; one way the run plays out".into();
+            timeline.aftermath_heading =
+                "no decision is reachable any more; one way the run plays out".into();
         }
         return PropertyResult {
             property: Property::Termination,
@@ -267,7 +287,11 @@ fn judge_termination<A: WriteOnce>(scenario: &Scenario<A::Value>, graph: &Graph,
 
 /// "1 step", "3 steps".
 fn plural(n: usize, what: &str) -> String {
-    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
 /// Judges the three properties from random walks.
@@ -296,7 +320,11 @@ pub fn judge_walks(outcome: WalkOutcome) -> Vec<PropertyResult> {
             }),
         },
     };
-    let agreement = safety(Property::Agreement, outcome.disagreement, FindingKind::Disagreement);
+    let agreement = safety(
+        Property::Agreement,
+        outcome.disagreement,
+        FindingKind::Disagreement,
+    );
     let validity = safety(Property::Validity, outcome.invalid, FindingKind::InvalidValue);
     let termination = match outcome.deadlock {
         Some(timeline) => {
@@ -337,9 +365,25 @@ pub fn write_files(exploration: &mut Exploration, dir: &Path) -> Result<(), Stri
     std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let label = exploration.label();
     for result in &mut exploration.properties {
-        let Some(finding) = &mut result.finding else { continue };
-        let stem = format!("{}-{}n-{}", exploration.algorithm, exploration.nodes, result.property.name());
-        let title = format!("{label}: {} violated ({:?})", result.property.name(), finding.kind).to_lowercase();
+        let stem = format!(
+            "{}-{}n-{}",
+            exploration.algorithm,
+            exploration.nodes,
+            result.property.name()
+        );
+        let Some(finding) = &mut result.finding else {
+            // A counterexample left by an earlier run would now mislead.
+            for ext in ["txt", "svg"] {
+                let _ = std::fs::remove_file(dir.join(format!("{stem}.{ext}")));
+            }
+            continue;
+        };
+        let title = format!(
+            "{label}: {} violated ({:?})",
+            result.property.name(),
+            finding.kind
+        )
+        .to_lowercase();
         let txt = dir.join(format!("{stem}.txt"));
         let svg_path = dir.join(format!("{stem}.svg"));
         std::fs::write(&txt, format!("{title}\n\n{}", finding.timeline.render()))
@@ -393,7 +437,10 @@ pub fn render(exploration: &Exploration, timelines: bool) -> String {
                     "every schedule of up to {complete_to_depth} steps explored; {frontier} states cut off by the bound {max_depth}"
                 )
             };
-            let _ = writeln!(s, "  exhaustive search: {states} states, {transitions} transitions, {reach}");
+            let _ = writeln!(
+                s,
+                "  exhaustive search: {states} states, {transitions} transitions, {reach}"
+            );
         }
         Search::Walks {
             walks,
@@ -415,7 +462,12 @@ pub fn render(exploration: &Exploration, timelines: bool) -> String {
     if timelines {
         for result in &exploration.properties {
             let Some(finding) = &result.finding else { continue };
-            let _ = writeln!(s, "\n  {} counterexample ({:?}):", result.property.name(), finding.kind);
+            let _ = writeln!(
+                s,
+                "\n  {} counterexample ({:?}):",
+                result.property.name(),
+                finding.kind
+            );
             for line in finding.timeline.render().lines() {
                 let _ = writeln!(s, "    {line}");
             }

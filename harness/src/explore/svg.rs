@@ -10,7 +10,7 @@ use writeonce::Color;
 const LEFT: f64 = 60.0;
 const COLUMN: f64 = 190.0;
 const TOP: f64 = 96.0;
-const ROW: f64 = 34.0;
+const ROW: f64 = 40.0;
 const RIGHT: f64 = 190.0;
 
 fn x(node: u32) -> f64 {
@@ -40,7 +40,10 @@ pub fn render(title: &str, timeline: &Timeline) -> String {
     let conclusion_lines: Vec<&str> = wrap(&timeline.conclusion, 110);
     let width = LEFT + timeline.nodes as f64 * COLUMN + RIGHT;
     let bottom = y(steps) + ROW;
-    let height = bottom + 30.0 + conclusion_lines.len() as f64 * 18.0;
+    let status_lines: Vec<Vec<&str>> = timeline.final_status.iter().map(|s| wrap(s, 30)).collect();
+    let status_height = status_lines.iter().map(Vec::len).max().unwrap_or(0) as f64 * 13.0;
+    let footer = bottom + status_height + 16.0;
+    let height = footer + 30.0 + conclusion_lines.len() as f64 * 18.0;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -62,12 +65,18 @@ pub fn render(title: &str, timeline: &Timeline) -> String {
         let top = y(from) - ROW / 2.0;
         let _ = writeln!(
             s,
-            r##"<rect x="0" y="{top}" width="{width}" height="{}" fill="#f2f2f2"/><text x="{}" y="{}" font-style="italic" fill="#666">{}</text>"##,
-            bottom - top,
-            LEFT,
-            top + 12.0,
-            escape(&timeline.aftermath_heading)
+            r##"<rect x="0" y="{top}" width="{width}" height="{}" fill="#f2f2f2"/>"##,
+            bottom - top
         );
+        for (i, text) in wrap(&timeline.aftermath_heading, 28).iter().enumerate() {
+            let _ = writeln!(
+                s,
+                r##"<text x="{}" y="{}" font-size="11" font-style="italic" fill="#666">{}</text>"##,
+                width - RIGHT + 10.0,
+                top + 14.0 + i as f64 * 13.0,
+                escape(text)
+            );
+        }
     }
     if let Some(from) = timeline.loop_from {
         let (top, end) = (y(from) - ROW / 2.0, y(steps) + ROW / 2.0);
@@ -86,8 +95,16 @@ pub fn render(title: &str, timeline: &Timeline) -> String {
 
     // Lifelines, cut short by crashes and drawn dashed after a partition.
     for n in 0..timeline.nodes as u32 {
-        let crash = timeline.lines.iter().find(|l| l.kind == Kind::Crash && l.node == n).map(|l| l.t);
-        let isolate = timeline.lines.iter().find(|l| l.kind == Kind::Isolate && l.node == n).map(|l| l.t);
+        let crash = timeline
+            .lines
+            .iter()
+            .find(|l| l.kind == Kind::Crash && l.node == n)
+            .map(|l| l.t);
+        let isolate = timeline
+            .lines
+            .iter()
+            .find(|l| l.kind == Kind::Isolate && l.node == n)
+            .map(|l| l.t);
         let head = TOP - 30.0;
         let _ = writeln!(
             s,
@@ -134,7 +151,17 @@ pub fn render(title: &str, timeline: &Timeline) -> String {
 
     for line in &timeline.lines {
         let (cx, cy) = (x(line.node), y(line.t));
-        let _ = writeln!(s, r##"<text x="10" y="{}" fill="#777">t{}</text>"##, cy + 4.0, line.t);
+        // The run played out after the scheduler's choices is drawn faint.
+        let faint = timeline.aftermath_from.is_some_and(|from| line.t >= from);
+        if faint {
+            s.push_str(r#"<g opacity="0.45">"#);
+        }
+        let _ = writeln!(
+            s,
+            r##"<text x="10" y="{}" fill="#777">t{}</text>"##,
+            cy + 4.0,
+            line.t
+        );
         match line.kind {
             Kind::Deliver => {
                 let from = line.from.expect("a delivery has a sender");
@@ -195,14 +222,19 @@ pub fn render(title: &str, timeline: &Timeline) -> String {
             }
         }
         for lost in &line.lost {
+            // In flight until this step, or cut off the moment it was sent.
             let (x1, y1) = (x(lost.from), y(lost.sent_at));
-            let (x2, y2) = (x(lost.to), cy);
-            let (ex, ey) = (x1 + (x2 - x1) * 0.55, y1 + (y2 - y1) * 0.55);
+            let (ex, ey) = if lost.sent_at < line.t {
+                (x1 + (x(lost.to) - x1) * 0.6, cy)
+            } else {
+                (x1 + (x(lost.to) - x1) * 0.45, cy + ROW * 0.45)
+            };
             let _ = writeln!(
                 s,
-                r##"<line x1="{x1}" y1="{y1}" x2="{ex}" y2="{ey}" stroke="#d00" stroke-width="1.2" stroke-dasharray="4,3"/><text x="{ex}" y="{}" text-anchor="middle" font-weight="bold" fill="#d00">×</text><text x="{ex}" y="{}" text-anchor="middle" font-size="10" fill="#d00" stroke="white" stroke-width="3" paint-order="stroke">lost {}</text>"##,
+                r##"<line x1="{x1}" y1="{y1}" x2="{ex}" y2="{ey}" stroke="#d00" stroke-width="1.2" stroke-dasharray="4,3"/><text x="{ex}" y="{}" text-anchor="middle" font-weight="bold" fill="#d00">×</text><text x="{}" y="{}" text-anchor="middle" font-size="10" fill="#d00" stroke="white" stroke-width="3" paint-order="stroke">lost {}</text>"##,
                 ey + 5.0,
-                ey - 7.0,
+                (x1 + ex) / 2.0,
+                (y1 + ey) / 2.0 - 4.0,
                 escape(&lost.label)
             );
         }
@@ -211,10 +243,10 @@ pub fn render(title: &str, timeline: &Timeline) -> String {
                 s,
                 r##"<rect x="{}" y="{}" width="64" height="18" rx="9" fill="{}" stroke="#222"/><text x="{}" y="{}" text-anchor="middle" font-size="11" font-weight="bold" fill="white">{}</text>"##,
                 x(*n) - 32.0,
-                cy + 4.0,
+                cy + 8.0,
                 tint(value),
                 x(*n),
-                cy + 17.0,
+                cy + 21.0,
                 escape(value)
             );
         }
@@ -226,12 +258,26 @@ pub fn render(title: &str, timeline: &Timeline) -> String {
                 cy + 16.0
             );
         }
+        if faint {
+            s.push_str("</g>\n");
+        }
+    }
+    for (n, lines) in status_lines.iter().enumerate() {
+        for (i, text) in lines.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                r##"<text x="{}" y="{}" text-anchor="middle" font-size="10" fill="#335">{}</text>"##,
+                x(n as u32),
+                bottom + 12.0 + i as f64 * 13.0,
+                escape(text)
+            );
+        }
     }
     for (i, text) in conclusion_lines.iter().enumerate() {
         let _ = writeln!(
             s,
             r#"<text x="{LEFT}" y="{}" font-size="13">{}</text>"#,
-            bottom + 24.0 + i as f64 * 18.0,
+            footer + 24.0 + i as f64 * 18.0,
             escape(text)
         );
     }
@@ -248,7 +294,12 @@ fn wrap(text: &str, width: usize) -> Vec<&str> {
         while !rest.is_char_boundary(end) {
             end -= 1;
         }
-        let cut = rest[..end].rfind(' ').unwrap_or(end);
+        // A space right after the first `width` characters is a cut at full width.
+        let cut = if rest.as_bytes()[end] == b' ' {
+            end
+        } else {
+            rest[..end].rfind(' ').unwrap_or(end)
+        };
         lines.push(rest[..cut].trim_end());
         rest = rest[cut..].trim_start();
     }

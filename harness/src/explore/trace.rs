@@ -55,7 +55,9 @@ pub struct Line {
     /// Backoff lengths chance drew in this step.
     pub draws: Vec<(u32, String)>,
     pub lost: Vec<Lost>,
-    /// The line as printed, with its indented notes.
+    /// The acting node's [`WriteOnce::status`] after the step, if the step changed it.
+    pub status: Option<String>,
+    /// The line as printed, with its indented notes (status aside).
     pub text: String,
 }
 
@@ -74,6 +76,8 @@ pub struct Timeline {
     /// one before this step, with every round number `rounds_per_loop` higher.
     pub loop_from: Option<usize>,
     pub rounds_per_loop: u64,
+    /// Every node's [`WriteOnce::status`] at the end.
+    pub final_status: Vec<String>,
     /// One or two sentences on what the run shows.
     pub conclusion: String,
 }
@@ -99,12 +103,20 @@ impl Timeline {
             }
             s.push_str(&line.text);
             s.push('\n');
+            let scheduled = self.aftermath_from.is_none_or(|from| line.t < from);
+            if let Some(status) = line.status.as_ref().filter(|_| scheduled) {
+                s.push_str(&format!("         n{}: {status}\n", line.node));
+            }
         }
         if let Some(from) = self.loop_from {
             s.push_str(&format!(
                 "      -- back to t{from} with every ballot {} rounds higher, forever --\n",
                 self.rounds_per_loop
             ));
+        }
+        s.push_str("      -- where every node stands at the end --\n");
+        for (n, status) in self.final_status.iter().enumerate() {
+            s.push_str(&format!("         n{n}: {status}\n"));
         }
         s.push_str(&self.conclusion);
         s.push('\n');
@@ -171,6 +183,11 @@ impl<'a, A: WriteOnce> Replay<'a, A> {
         for e in &effects.sent {
             self.sent_at.entry(e.clone()).or_default().push_back(t);
         }
+        let status = match kind {
+            Kind::Crash | Kind::Isolate => None,
+            _ => Some(self.world.nodes[node.index()].status())
+                .filter(|now| *now != before.nodes[node.index()].status()),
+        };
         let decided: Vec<(u32, String)> = (0..self.world.nodes.len())
             .filter_map(|n| {
                 let now = self.world.nodes[n].final_value()?;
@@ -228,6 +245,7 @@ impl<'a, A: WriteOnce> Replay<'a, A> {
                     sent_at: at,
                 })
                 .collect(),
+            status,
             text,
         });
     }
@@ -245,7 +263,9 @@ impl<'a, A: WriteOnce> Replay<'a, A> {
             let Some(&event) = self.world.events(self.scenario).iter().find(|e| !e.is_fault()) else {
                 return;
             };
-            self.step(event, |w| w.undrawn().into_iter().map(|n| (n, Draw::Long)).collect());
+            self.step(event, |w| {
+                w.undrawn().into_iter().map(|n| (n, Draw::Long)).collect()
+            });
         }
     }
 
@@ -258,7 +278,25 @@ impl<'a, A: WriteOnce> Replay<'a, A> {
     }
 
     pub fn into_timeline(self, conclusion: String) -> Timeline {
+        let final_status = self
+            .world
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(n, node)| {
+                let id = NodeId(n as u32);
+                let fault = if self.world.is_crashed(id) {
+                    "crashed; "
+                } else if self.world.is_isolated(id) {
+                    "cut off; "
+                } else {
+                    ""
+                };
+                format!("{fault}{}", node.status())
+            })
+            .collect();
         Timeline {
+            final_status,
             nodes: self.world.nodes.len(),
             proposals: self
                 .scenario

@@ -76,7 +76,11 @@ fn choice_of<A: WriteOnce>(world: &World<A>, event: Event) -> Choice<A::Message>
 }
 
 /// The event `choice` stands for in `world`, if it is enabled there.
-fn event_of<A: WriteOnce>(world: &World<A>, scenario: &Scenario<A::Value>, choice: &Choice<A::Message>) -> Option<Event> {
+fn event_of<A: WriteOnce>(
+    world: &World<A>,
+    scenario: &Scenario<A::Value>,
+    choice: &Choice<A::Message>,
+) -> Option<Event> {
     let event = match choice {
         Choice::Propose(i) => Event::Propose(*i),
         Choice::Deliver(e) => {
@@ -133,7 +137,16 @@ pub fn explore<A: WriteOnce>(scenario: &Scenario<A::Value>, bounds: WalkBounds) 
             let draws: Vec<(NodeId, Draw)> = world
                 .undrawn()
                 .into_iter()
-                .map(|n| (n, if rng.random_bool(0.5) { Draw::Short } else { Draw::Long }))
+                .map(|n| {
+                    (
+                        n,
+                        if rng.random_bool(0.5) {
+                            Draw::Short
+                        } else {
+                            Draw::Long
+                        },
+                    )
+                })
                 .collect();
             world.set_draws(&draws);
             record.push((choice, draws));
@@ -293,7 +306,8 @@ fn timeline<A: WriteOnce>(
     let mut timeline = replay.into_timeline(conclusion);
     if failure == Failure::Deadlock && chosen < timeline.len() {
         timeline.aftermath_from = Some(chosen + 1);
-        timeline.aftermath_heading = "the scheduler's choices end here; every message still in flight is delivered".into();
+        timeline.aftermath_heading =
+            "the scheduler's choices end here; every message still in flight is delivered".into();
     }
     timeline
 }

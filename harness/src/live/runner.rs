@@ -461,25 +461,42 @@ impl Driver {
             if all_up && leader.is_some() {
                 return Ok(());
             }
-            match tokio::time::timeout_at(deadline, events.recv()).await {
+            if let Some(dead) = (0..self.n).find(|&i| !self.cluster.sup.is_running(i)) {
+                bail!(
+                    "{} exited while the cluster was starting\n{}",
+                    self.node_name(dead),
+                    self.log_tails()
+                );
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "the cluster did not come up with a leader within {READY_TIMEOUT:?} (statuses: {:?})\n{}",
+                    self.known,
+                    self.log_tails()
+                );
+            }
+            // Wake up now and then to notice a process that died.
+            let slice = (Instant::now() + Duration::from_millis(200)).min(deadline);
+            match tokio::time::timeout_at(slice, events.recv()).await {
                 Ok(Some(ev)) => self.handle(ev)?,
                 Ok(None) => bail!("the run's event channel closed"),
-                Err(_) => {
-                    let mut msg = format!(
-                        "the cluster did not come up with a leader within {READY_TIMEOUT:?} (statuses: {:?})",
-                        self.known
-                    );
-                    for i in 0..self.n {
-                        msg += &format!(
-                            "\n--- last lines of {}'s log ---\n{}",
-                            self.node_name(i),
-                            self.cluster.sup.log_tail(i, 8)
-                        );
-                    }
-                    bail!(msg);
-                }
+                Err(_) => {}
             }
         }
+    }
+
+    /// The last lines of every child's log, for errors.
+    fn log_tails(&self) -> String {
+        (0..self.n)
+            .map(|i| {
+                format!(
+                    "--- last lines of {}'s log ---\n{}",
+                    self.node_name(i),
+                    self.cluster.sup.log_tail(i, 8)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     fn node_name(&self, i: usize) -> String {

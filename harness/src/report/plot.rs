@@ -30,6 +30,7 @@ pub fn protocol_color(protocol: &str) -> RGBColor {
     match protocol {
         "raft" => RAFT,
         "paxos" => PAXOS,
+        "etcd" => RGBColor(44, 160, 44),
         _ => NULL,
     }
 }
@@ -289,7 +290,8 @@ where
         .caption(&c.title, ("sans-serif", 22).into_font())
         .margin(12)
         .x_label_area_size(if c.categories.iter().any(|s| s.len() > 12) {
-            90
+            // Rotated labels: room for the longest name.
+            (c.categories.iter().map(|s| s.len()).max().unwrap_or(0) as u32 * 7 + 16).min(260)
         } else {
             48
         })
@@ -297,31 +299,25 @@ where
         .build_cartesian_2d(0f64..groups as f64, 0f64..ymax)
         .map_err(err)?;
     let cats = c.categories.clone();
+    // Long category names are written downwards under their group instead.
+    let rotate = cats.iter().any(|s| s.len() > 12);
     chart
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(groups * 2 + 1)
         .x_label_formatter(&|v: &f64| {
             let i = v.floor() as usize;
-            if (v - v.floor() - 0.5).abs() < 0.01 && i < cats.len() {
+            if !rotate && (v - v.floor() - 0.5).abs() < 0.01 && i < cats.len() {
                 cats[i].clone()
             } else {
                 String::new()
             }
         })
-        .x_label_style(
-            ("sans-serif", 12)
-                .into_font()
-                .transform(if cats.iter().any(|s| s.len() > 12) {
-                    FontTransform::Rotate90
-                } else {
-                    FontTransform::None
-                }),
-        )
+        .x_label_style(("sans-serif", 12))
         .y_desc(&c.y_label)
         .y_label_formatter(&|v: &f64| format_number(*v))
         .axis_desc_style(("sans-serif", 16))
-        .label_style(("sans-serif", 13))
+        .y_label_style(("sans-serif", 13))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(err)?;
@@ -336,6 +332,14 @@ where
             .map_err(err)?
             .label(label)
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled()));
+    }
+    if rotate {
+        let style = ("sans-serif", 12).into_font().transform(FontTransform::Rotate90);
+        for (i, name) in cats.iter().enumerate() {
+            let (px, py) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
+            root.draw(&Text::new(name.clone(), (px + 6, py + 8), style.clone()))
+                .map_err(err)?;
+        }
     }
     chart
         .configure_series_labels()
@@ -372,10 +376,17 @@ pub fn write_line(dir: &Path, stem: &str, c: &LineChart) -> Res {
 /// Writes `stem.svg` and `stem.png` under `dir`.
 pub fn write_bars(dir: &Path, stem: &str, c: &BarChart) -> Res {
     register_fonts();
+    // Rotated category names take height from the plot; give it back.
+    let longest = c.categories.iter().map(|s| s.len()).max().unwrap_or(0) as u32;
+    let h = if longest > 12 {
+        H + (longest * 7).min(220)
+    } else {
+        H
+    };
     let svg = dir.join(format!("{stem}.svg"));
-    draw_bars(SVGBackend::new(&svg, (W, H)).into_drawing_area(), c)?;
+    draw_bars(SVGBackend::new(&svg, (W, h)).into_drawing_area(), c)?;
     let png = dir.join(format!("{stem}.png"));
-    draw_bars(BitMapBackend::new(&png, (W, H)).into_drawing_area(), c)
+    draw_bars(BitMapBackend::new(&png, (W, h)).into_drawing_area(), c)
 }
 
 #[cfg(test)]

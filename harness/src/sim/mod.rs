@@ -147,10 +147,19 @@ pub struct StatusChange {
 }
 
 enum Input<M> {
-    Msg { from: NodeId, msg: M },
+    /// `size` is the message's wire size, computed once when it was sent.
+    Msg {
+        from: NodeId,
+        msg: M,
+        size: usize,
+    },
     Tick,
-    Persisted { upto: PersistSeq },
-    Request { cmd: ClientCommand },
+    Persisted {
+        upto: PersistSeq,
+    },
+    Request {
+        cmd: ClientCommand,
+    },
 }
 
 struct Slot<L: ReplicatedLog> {
@@ -191,7 +200,9 @@ pub struct Simulation<L: ReplicatedLog> {
     pub status_log: Vec<StatusChange>,
     trace: Trace,
     actions: Vec<Action<L::Message, L::Record>>,
-    outbox: Vec<(NodeId, L::Message)>,
+    /// Messages the running node sends: (to, message, wire size). The size is computed once
+    /// per message here and carried with it, since walking a batch of entries is not free.
+    outbox: Vec<(NodeId, L::Message, usize)>,
     /// Set when a protocol's own assertion failed: the state may be torn, so nothing more runs.
     halted: bool,
 }
@@ -257,10 +268,13 @@ impl<L: ReplicatedLog> Simulation<L> {
     /// protocol is reported and saved like any other violation instead of aborting a campaign.
     pub fn run_until(&mut self, until: Nanos, driver: &mut impl Driver<L>) {
         while !self.halted {
-            let Some((time, event)) = self.queue.pop_until(until) else { break };
+            let Some((time, event)) = self.queue.pop_until(until) else {
+                break;
+            };
             debug_assert!(time >= self.now, "time went backwards");
             self.now = time;
-            let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(event, driver)));
+            let handled =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(event, driver)));
             if let Err(payload) = handled {
                 let message = payload
                     .downcast_ref::<String>()
@@ -281,7 +295,7 @@ impl<L: ReplicatedLog> Simulation<L> {
 
     fn handle(&mut self, event: Event<L::Message>, driver: &mut impl Driver<L>) {
         match event {
-            Event::Deliver { to, from, msg } => {
+            Event::Deliver { to, from, msg, size } => {
                 let slot = &mut self.slots[to.index()];
                 if slot.node.is_none() || self.net.is_blocked(from, to) {
                     // Down, or the link was cut while the message was in flight.
@@ -289,8 +303,8 @@ impl<L: ReplicatedLog> Simulation<L> {
                     return;
                 }
                 self.trace
-                    .record(self.now, 1, from.0 as u64, to.0 as u64, msg.wire_size() as u64);
-                self.enqueue(to, Input::Msg { from, msg });
+                    .record(self.now, 1, from.0 as u64, to.0 as u64, size as u64);
+                self.enqueue(to, Input::Msg { from, msg, size });
             }
             Event::NodeRun { node, inc } => {
                 let slot = &mut self.slots[node.index()];
@@ -378,8 +392,8 @@ impl<L: ReplicatedLog> Simulation<L> {
         let node = slot.node.as_mut().expect("checked above");
         let mut cost = cpu.per_input_ns;
         match input {
-            Input::Msg { from, msg } => {
-                cost += cpu.bytes_ns(msg.wire_size());
+            Input::Msg { from, msg, size } => {
+                cost += cpu.bytes_ns(size);
                 slot.stats.msgs_received += 1;
                 node.step(local, from, msg);
             }
@@ -392,7 +406,8 @@ impl<L: ReplicatedLog> Simulation<L> {
                 while i < slot.held.len() {
                     if slot.held[i].0 <= durable {
                         let (_, to, msg) = slot.held.remove(i);
-                        self.outbox.push((to, msg));
+                        let size = msg.wire_size();
+                        self.outbox.push((to, msg, size));
                     } else {
                         i += 1;
                     }
@@ -452,7 +467,10 @@ impl<L: ReplicatedLog> Simulation<L> {
                 }
                 Action::Send { to, msg, after } => match after {
                     Some(seq) if seq > slot.durable_seq => slot.held.push((seq, to, msg)),
-                    _ => self.outbox.push((to, msg)),
+                    _ => {
+                        let size = msg.wire_size();
+                        self.outbox.push((to, msg, size));
+                    }
                 },
                 Action::Commit { index, cmd } => {
                     self.invariants.on_commit(self.now, id, index, cmd.id());
@@ -483,8 +501,8 @@ impl<L: ReplicatedLog> Simulation<L> {
         if need_fsync {
             self.start_fsync(id);
         }
-        for (_, msg) in &self.outbox {
-            cost += self.cfg.cpu.per_send_ns + self.cfg.cpu.bytes_ns(msg.wire_size());
+        for &(_, _, size) in &self.outbox {
+            cost += self.cfg.cpu.per_send_ns + self.cfg.cpu.bytes_ns(size);
         }
         cost
     }
@@ -492,8 +510,7 @@ impl<L: ReplicatedLog> Simulation<L> {
     /// Puts every message in the outbox on the network, departing at `depart`.
     fn flush_outbox(&mut self, from: NodeId, depart: Nanos) {
         let mut outbox = std::mem::take(&mut self.outbox);
-        for (to, msg) in outbox.drain(..) {
-            let size = msg.wire_size();
+        for (to, msg, size) in outbox.drain(..) {
             let stats = &mut self.slots[from.index()].stats;
             stats.msgs_sent += 1;
             stats.bytes_sent += size as u64;
@@ -509,11 +526,12 @@ impl<L: ReplicatedLog> Simulation<L> {
                         to,
                         from,
                         msg: msg.clone(),
+                        size,
                     },
                 );
             }
             self.queue
-                .push(depart + delays[0], Event::Deliver { to, from, msg });
+                .push(depart + delays[0], Event::Deliver { to, from, msg, size });
         }
         self.outbox = outbox;
     }

@@ -186,10 +186,12 @@ mod tests {
             duplicate: 0.1,
             ..NetworkConfig::default()
         };
-        let net = Network::new(2, &cfg);
+        let mut net = Network::new(2, &cfg);
         let mut rng = rng_for(3, 3);
         let n = 50_000;
-        let copies: usize = (0..n).map(|_| net.route(0, NodeId(0), NodeId(1), &mut rng).1).sum();
+        let copies: usize = (0..n)
+            .map(|_| net.route(0, NodeId(0), NodeId(1), &mut rng).1)
+            .sum();
         // Expected copies per message: 0.8 * 1.1 = 0.88.
         let rate = copies as f64 / n as f64;
         assert!((rate - 0.88).abs() < 0.01, "{rate}");

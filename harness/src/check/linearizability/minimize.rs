@@ -28,36 +28,37 @@ pub(crate) struct Shrunk {
     pub minimal: bool,
 }
 
-/// Shrinks `ops` (one key, not linearizable), spending at most `budget` search steps (the
-/// remainder is left in `budget`).
+/// A trial may take this many times the steps of the search that found the violation (or
+/// [`TRIAL_STEPS_MIN`]) before it counts as undecided. Relaxing operations can make a search far
+/// harder than the original; such a trial rarely pays for itself.
+const TRIAL_STEPS_FACTOR: u64 = 10;
+const TRIAL_STEPS_MIN: u64 = 100_000;
+
+/// Shrinks `ops` (one key, not linearizable, found so in `steps` search steps whose last dead
+/// end was at `blocked_at`), spending at most `budget` search steps (the remainder is left in
+/// `budget`).
 pub(crate) fn shrink(
     ops: &[&Operation],
     blocked_at: u64,
+    steps: u64,
     budget: &mut u64,
     deadline: Option<Instant>,
 ) -> Shrunk {
     let mut shrinker = Shrinker {
         ops,
         budget,
+        trial_steps: steps.saturating_mul(TRIAL_STEPS_FACTOR).max(TRIAL_STEPS_MIN),
         deadline,
     };
     let all: Vec<(usize, bool)> = (0..ops.len()).map(|i| (i, false)).collect();
-    // Nothing invoked after the last dead end took part in the search's failure.
-    let prefix: Vec<(usize, bool)> = all
-        .iter()
-        .copied()
-        .filter(|&(i, _)| ops[i].invoke_ns <= blocked_at)
-        .collect();
-    let mut members = match shrinker.fails(&prefix) {
-        Some(true) => prefix,
-        _ => all,
-    };
+    // No observation invoked after the last dead end took part in the search's failure.
+    let mut members = shrinker.observed_by(&all, blocked_at);
     let mut minimal = true;
     for kind in [Move::Remove, Move::Relax] {
-        let (shrunk, done) = shrinker.ddmin(members, kind);
+        let (shrunk, end) = shrinker.ddmin(members, kind);
         members = shrunk;
-        if !done {
-            minimal = false;
+        minimal &= end == End::Minimal;
+        if end == End::OutOfBudget {
             break;
         }
     }
@@ -76,56 +77,93 @@ enum Move {
     Relax,
 }
 
+/// What checking a candidate set found.
+enum Trial {
+    /// Still not linearizable: the members that took part in the search's failure.
+    Fails(Vec<(usize, bool)>),
+    Passes,
+    /// The trial used up its own allowance of steps.
+    Undecided,
+    /// The whole budget (steps or time) is spent.
+    OutOfBudget,
+}
+
+/// How a run of moves ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End {
+    /// No single move keeps the violation.
+    Minimal,
+    /// No single move was seen to keep it, but some trials were undecided.
+    Undecided,
+    OutOfBudget,
+}
+
 struct Shrinker<'a, 'b> {
     ops: &'a [&'a Operation],
     budget: &'b mut u64,
+    /// The most steps one trial may take.
+    trial_steps: u64,
     deadline: Option<Instant>,
 }
 
 impl Shrinker<'_, '_> {
-    /// Whether these members are still not linearizable; `None` when the budget ran out.
-    fn fails(&mut self, members: &[(usize, bool)]) -> Option<bool> {
+    /// Whether these members are still not linearizable, and if so the members less the
+    /// observations that took no part in the search's failure.
+    fn fails(&mut self, members: &[(usize, bool)]) -> Trial {
         let subjects = self.subjects(members);
         let limits = Limits {
-            max_steps: *self.budget,
+            max_steps: self.trial_steps.min(*self.budget),
             deadline: self.deadline,
         };
         let (found, effort) = search(&prepare(&subjects), &limits);
         *self.budget = self.budget.saturating_sub(effort.steps);
+        let spent = *self.budget == 0 || self.deadline.is_some_and(|d| Instant::now() >= d);
         match found {
-            Found::Violation { .. } => Some(true),
-            Found::Linearizable => Some(false),
-            Found::GaveUp => None,
+            Found::Violation { blocked_at } => Trial::Fails(self.observed_by(members, blocked_at)),
+            Found::Linearizable => Trial::Passes,
+            Found::GaveUp if spent => Trial::OutOfBudget,
+            Found::GaveUp => Trial::Undecided,
         }
     }
 
-    /// Applies `kind` to chunks of halving size until no single member can move; returns the
-    /// members and whether it got there before the budget ran out.
-    fn ddmin(&mut self, mut members: Vec<(usize, bool)>, kind: Move) -> (Vec<(usize, bool)>, bool) {
+    /// `members` less the observations invoked after `time`. Observations only: removing an
+    /// effect (even one that could only take effect after `time`) could leave an operation that
+    /// needs its value unexplained, a violation of the witness that the history does not have.
+    fn observed_by(&self, members: &[(usize, bool)], time: u64) -> Vec<(usize, bool)> {
+        members
+            .iter()
+            .copied()
+            .filter(|&(i, _)| self.ops[i].invoke_ns <= time || !is_observation(self.ops[i]))
+            .collect()
+    }
+
+    /// Applies `kind` to chunks of halving size until no single member can move.
+    fn ddmin(&mut self, mut members: Vec<(usize, bool)>, kind: Move) -> (Vec<(usize, bool)>, End) {
         let mut chunk = (members.len() / 2).max(1);
         loop {
             let mut moved = false;
+            let mut undecided = false;
             let mut end = members.len();
             while end > 0 {
-                // A removal only changes positions from `start` on, so `start` stays valid.
-                let start = end.saturating_sub(chunk);
+                // A move changes positions from `start` on only, so `start` stays valid (a
+                // failure that drops earlier members just makes this pass skip some).
+                let start = end.saturating_sub(chunk).min(members.len());
                 if let Some(candidate) = self.moved(&members, start..end, kind) {
                     match self.fails(&candidate) {
-                        Some(true) => {
-                            members = candidate;
+                        Trial::Fails(failing) => {
+                            members = failing;
                             moved = true;
                         }
-                        Some(false) => {}
-                        None => return (members, false),
+                        Trial::Passes => {}
+                        Trial::Undecided => undecided = true,
+                        Trial::OutOfBudget => return (members, End::OutOfBudget),
                     }
                 }
                 end = start;
             }
-            if *self.budget == 0 || self.deadline.is_some_and(|d| Instant::now() >= d) {
-                return (members, false);
-            }
             if chunk == 1 && !moved {
-                return (members, true);
+                let end = if undecided { End::Undecided } else { End::Minimal };
+                return (members, end);
             }
             chunk = (chunk / 2).max(1);
         }

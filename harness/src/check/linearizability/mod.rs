@@ -89,12 +89,12 @@ pub struct Budget {
 }
 
 impl Default for Budget {
-    /// Unlimited search; a few seconds' worth of shrinking.
+    /// Unlimited search; a few seconds' worth of shrinking (a step takes about a microsecond).
     fn default() -> Self {
         Budget {
             steps_per_key: None,
             time: None,
-            shrink_steps: 20_000_000,
+            shrink_steps: 5_000_000,
         }
     }
 }
@@ -143,11 +143,15 @@ pub fn check_within(ops: &[Operation], budget: &Budget) -> Verdict {
             elapsed: key_started.elapsed(),
         });
         if let Found::Violation { blocked_at } = found {
-            let shrunk = minimize::shrink(&key_ops, blocked_at, &mut shrink_budget, deadline);
+            let shrunk = minimize::shrink(&key_ops, blocked_at, effort.steps, &mut shrink_budget, deadline);
             let witness_op = |i: usize, relaxed| WitnessOp::new(indices[i], key_ops[i], relaxed);
             violations.push(Violation {
                 key: key.to_string(),
-                ops: shrunk.members.iter().map(|&(i, relaxed)| witness_op(i, relaxed)).collect(),
+                ops: shrunk
+                    .members
+                    .iter()
+                    .map(|&(i, relaxed)| witness_op(i, relaxed))
+                    .collect(),
                 minimal: shrunk.minimal,
                 context: witness::context(&key_ops, &shrunk.members)
                     .into_iter()

@@ -120,16 +120,12 @@ pub(crate) fn prepare(subjects: &[Subject]) -> Vec<SearchOp> {
         .collect();
 
     give_observed_writes_deadlines(&mut ops, values.len());
-    let any_failed_cas = ops.iter().any(|o| matches!(o.step, Step::CasFailed { .. }));
-    let needed = (!any_failed_cas).then(|| needed_values(&ops, values.len()));
     let last_deadline = ops.iter().filter_map(|o| o.deadline).max();
-    ops.retain(|o| {
-        o.deadline.is_some()
-            || (last_deadline.is_some_and(|d| o.invoke <= d)
-                && needed
-                    .as_ref()
-                    .is_none_or(|needed| o.step.written().is_some_and(|v| needed[v as usize])))
-    });
+    ops.retain(|o| o.deadline.is_some() || last_deadline.is_some_and(|d| o.invoke <= d));
+    if !ops.iter().any(|o| matches!(o.step, Step::CasFailed { .. })) {
+        let needed = needed_values(&ops, values.len());
+        ops.retain(|o| o.deadline.is_some() || o.step.written().is_some_and(|v| needed[v as usize]));
+    }
     ops.sort_by_key(|o| (o.invoke, o.source));
     ops
 }
@@ -138,7 +134,11 @@ pub(crate) fn prepare(subjects: &[Subject]) -> Vec<SearchOp> {
 /// optional cas operations that would write a needed value.
 fn needed_values(ops: &[SearchOp], values: usize) -> Vec<bool> {
     let mut needed = vec![false; values];
-    for v in ops.iter().filter(|o| o.deadline.is_some()).filter_map(|o| o.step.needs()) {
+    for v in ops
+        .iter()
+        .filter(|o| o.deadline.is_some())
+        .filter_map(|o| o.step.needs())
+    {
         needed[v as usize] = true;
     }
     loop {

@@ -203,7 +203,10 @@ impl<'a> Search<'a> {
                 Some(at) => (self.resolve(at), false),
                 None => match self.observation_that_holds(state) {
                     Some(op) => (Next::Try(op, Cursor::Required(call_entry(op))), true),
-                    None => (self.resolve(Cursor::Required(self.next[REQUIRED as usize])), false),
+                    None => (
+                        self.resolve(Cursor::Required(self.next[REQUIRED as usize])),
+                        false,
+                    ),
                 },
             };
             match next {
@@ -268,11 +271,12 @@ impl<'a> Search<'a> {
 
     /// A candidate read or failed cas that holds in `state`.
     fn observation_that_holds(&self, state: Value) -> Option<u32> {
-        self.required_candidates().find(|&op| match self.ops[op as usize].step {
-            Step::Read(v) => v == state,
-            Step::CasFailed { expected } => expected != state,
-            Step::Write(_) | Step::Cas { .. } => false,
-        })
+        self.required_candidates()
+            .find(|&op| match self.ops[op as usize].step {
+                Step::Read(v) => v == state,
+                Step::CasFailed { expected } => expected != state,
+                Step::Write(_) | Step::Cas { .. } => false,
+            })
     }
 
     /// Whether another candidate with the same step has an earlier deadline (ties: the lower

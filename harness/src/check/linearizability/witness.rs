@@ -33,7 +33,7 @@ pub struct Violation {
     /// In invocation order.
     pub ops: Vec<WitnessOp>,
     /// True when removing or relaxing any one more operation makes the rest linearizable;
-    /// false when the shrinking budget ran out first.
+    /// false when the shrinking budget ran out first, or a trial move was too costly to decide.
     pub minimal: bool,
     /// Not part of the witness, shown to explain it: failed operations that would have
     /// written a value the witness observes and none of its operations writes (a read of a
@@ -84,7 +84,12 @@ pub(crate) fn context(ops: &[&Operation], members: &[(usize, bool)]) -> Vec<usiz
         }
         let observed = match (&op.call, &op.outcome) {
             (Call::Read, Outcome::Ok(Some(v))) => Some(v),
-            (Call::Cas { expected: Some(v), .. }, Outcome::Ok(_)) if !relaxed => Some(v),
+            (
+                Call::Cas {
+                    expected: Some(v), ..
+                },
+                Outcome::Ok(_),
+            ) if !relaxed => Some(v),
             _ => None,
         };
         if let Some(v) = observed {
@@ -133,7 +138,7 @@ impl fmt::Display for Violation {
         let how = if self.minimal {
             "a minimal set"
         } else {
-            "shrinking stopped at its budget"
+            "not shown minimal: shrinking stopped at its budget"
         };
         let what = match self.ops.len() {
             1 => "this operation cannot".to_string(),
@@ -150,7 +155,12 @@ impl fmt::Display for Violation {
             .collect();
         let call_w = rows.clone().map(|o| o.call.len()).chain([4]).max().unwrap_or(4);
         let outcome_w = outcomes.iter().map(String::len).chain([7]).max().unwrap_or(7);
-        let invoke_w = rows.clone().map(|o| digits(o.invoke_ns)).chain([6]).max().unwrap_or(6);
+        let invoke_w = rows
+            .clone()
+            .map(|o| digits(o.invoke_ns))
+            .chain([6])
+            .max()
+            .unwrap_or(6);
         writeln!(
             f,
             "  {:>7}  {:call_w$}  {:outcome_w$}  {:>invoke_w$} .. complete",

@@ -1,0 +1,66 @@
+//! The deterministic simulator's speed.
+//!
+//! - `simulator/deliveries/<protocol>`: a 5-node cluster at saturation (open loop, 256
+//!   clients, 20,000 arrivals/s, default network, disk and CPU models) for 1 virtual second.
+//!   Throughput is messages delivered to nodes (the sum of every node's `msgs_received`),
+//!   so criterion reports deliveries per wall second. Target (issue 9): >= 3 M/s.
+//! - `simulator/commands/<protocol>/<nodes>`: the same load on 3, 5, 7 and 9 nodes;
+//!   throughput is committed client commands, so criterion reports simulated commands per
+//!   wall second, and its time per element is the wall cost of one command at that size.
+//!
+//! Each iteration is a whole `run_sim` (boot, workload, end-of-run invariants; not the
+//! linearizability checker, which has its own bench).
+//!
+//! ```text
+//! cargo bench -p benches --bench simulator -- --warm-up-time 1 --measurement-time 3
+//! ```
+
+use benches::saturation_scenario;
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use harness::run::{RunOptions, RunOutput, run_protocol};
+use std::hint::black_box;
+use std::time::Duration;
+
+const PROTOCOLS: [&str; 2] = ["raft", "paxos"];
+
+fn run(protocol: &str, scenario: &harness::scenario::Scenario) -> RunOutput {
+    run_protocol(protocol, scenario, &RunOptions::default()).expect("a known protocol")
+}
+
+fn delivered(out: &RunOutput) -> u64 {
+    out.node_stats.iter().map(|s| s.msgs_received).sum()
+}
+
+fn deliveries(c: &mut Criterion) {
+    let mut group = c.benchmark_group("simulator/deliveries");
+    group.sample_size(10).warm_up_time(Duration::from_secs(1));
+    let scenario = saturation_scenario(5, 20_000, "1s");
+    for protocol in PROTOCOLS {
+        // Runs are deterministic: one untimed run gives every timed run's message count.
+        let out = run(protocol, &scenario);
+        assert_eq!(out.violation_count, 0, "{protocol}: {:?}", out.violations);
+        group.throughput(Throughput::Elements(delivered(&out)));
+        group.bench_function(protocol, |b| b.iter(|| black_box(run(protocol, &scenario))));
+    }
+    group.finish();
+}
+
+fn commands(c: &mut Criterion) {
+    let mut group = c.benchmark_group("simulator/commands");
+    group.sample_size(10).warm_up_time(Duration::from_secs(1));
+    for protocol in PROTOCOLS {
+        for nodes in [3, 5, 7, 9] {
+            let scenario = saturation_scenario(nodes, 20_000, "1s");
+            let out = run(protocol, &scenario);
+            assert_eq!(out.violation_count, 0, "{protocol}/{nodes}: {:?}", out.violations);
+            group.throughput(Throughput::Elements(out.committed_commands));
+            group.bench_with_input(BenchmarkId::new(protocol, nodes), &scenario, |b, s| {
+                b.iter(|| black_box(run(protocol, s)))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, deliveries, commands);
+criterion_main!(benches);
