@@ -6,10 +6,17 @@
 //!   calls of one message kind, so `protocol_step` measures the protocol's own work per
 //!   message and nothing of the simulator;
 //! - [`raft_kind`] / [`paxos_kind`]: the message kind names the step bench selects by;
-//! - [`saturation_scenario`]: the scenario the simulator and end-to-end benches run.
+//! - [`saturation_scenario`]: the scenario the simulator and end-to-end benches run;
+//! - [`PingPong`]: a protocol that does almost nothing per message, so the simulator's own
+//!   cost per delivery (event queue, network model, CPU model, trace) can be measured apart
+//!   from any protocol's.
 
 use harness::scenario::Scenario;
-use replog::{Action, Command, Nanos, NodeId, Op, ProtocolConfig, ReplicatedLog, Role};
+use replog::{
+    Action, Command, Epoch, Nanos, NodeId, NotLeader, Op, PersistSeq, ProtocolConfig, ReplicatedLog, Role,
+    Status, WireSize,
+};
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -249,4 +256,84 @@ clients = 256
 "#
     );
     Scenario::parse(&text, "bench").expect("the bench scenario parses")
+}
+
+/// A ball passed around the ring by [`PingPong`]; `hops` counts its passes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Ball {
+    pub hops: u64,
+}
+
+impl WireSize for Ball {
+    fn wire_size(&self) -> usize {
+        self.hops.wire_size()
+    }
+}
+
+/// A trivial [`ReplicatedLog`]: at boot each node throws [`PingPong::BALLS`] balls to the
+/// next node of the ring, and passes on every ball it receives. No persistence, no commits,
+/// no timers, no clients: run in the simulator, nearly all the work per delivered message is
+/// the simulator's own (queueing, network and CPU models, the trace).
+pub struct PingPong {
+    id: NodeId,
+    next: NodeId,
+    out: Vec<Action<Ball, ()>>,
+}
+
+impl PingPong {
+    /// Balls each node throws at boot: messages in flight are `BALLS` per node.
+    pub const BALLS: u64 = 16;
+}
+
+impl ReplicatedLog for PingPong {
+    type Message = Ball;
+    type Record = ();
+    const NAME: &'static str = "pingpong";
+
+    fn boot(id: NodeId, members: &[NodeId], _: &ProtocolConfig, _: Vec<()>, _: u64) -> Self {
+        let next = members[(id.index() + 1) % members.len()];
+        let out = (0..Self::BALLS)
+            .map(|_| Action::Send {
+                to: next,
+                msg: Ball { hops: 0 },
+                after: None,
+            })
+            .collect();
+        PingPong { id, next, out }
+    }
+
+    fn propose(&mut self, _: Nanos, _: Command) -> Result<(), NotLeader> {
+        Err(NotLeader { hint: None })
+    }
+
+    fn step(&mut self, _: Nanos, _: NodeId, msg: Ball) {
+        self.out.push(Action::Send {
+            to: self.next,
+            msg: Ball { hops: msg.hops + 1 },
+            after: None,
+        });
+    }
+
+    fn tick(&mut self, _: Nanos) {}
+
+    fn next_deadline(&self) -> Option<Nanos> {
+        None
+    }
+
+    fn take_actions(&mut self, out: &mut Vec<Action<Ball, ()>>) {
+        out.append(&mut self.out);
+    }
+
+    fn persisted(&mut self, _: Nanos, _: PersistSeq) {}
+
+    fn status(&self) -> Status {
+        Status {
+            id: self.id,
+            role: Role::Follower,
+            leader_hint: None,
+            epoch: Epoch::term(1),
+            commit_index: 0,
+            last_index: 0,
+        }
+    }
 }

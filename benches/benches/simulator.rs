@@ -8,16 +8,24 @@
 //!   throughput is committed client commands, so criterion reports simulated commands per
 //!   wall second, and its time per element is the wall cost of one command at that size.
 //!
-//! Each iteration is a whole `run_sim` (boot, workload, end-of-run invariants; not the
-//! linearizability checker, which has its own bench).
+//! - `simulator/pingpong/<cpu>`: the simulator alone. Five nodes run [`PingPong`], which
+//!   passes balls around a ring and does nothing else (80 messages in flight, default network
+//!   model), for 5 virtual seconds; throughput is messages delivered, so criterion reports
+//!   the simulator's own deliveries per wall second, apart from any protocol's cost. `free`:
+//!   no CPU model (a node handles a message the instant it arrives); `default`: the default
+//!   CPU model, which queues input behind a busy node (more events per delivery).
+//!
+//! Each `deliveries` and `commands` iteration is a whole `run_sim` (boot, workload, end-of-run
+//! invariants; not the linearizability checker, which has its own bench).
 //!
 //! ```text
 //! cargo bench -p benches --bench simulator -- --warm-up-time 1 --measurement-time 3
 //! ```
 
-use benches::saturation_scenario;
+use benches::{PingPong, saturation_scenario};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use harness::run::{RunOptions, RunOutput, run_protocol};
+use harness::sim::{CpuConfig, NoDriver, SimConfig, Simulation};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -62,5 +70,26 @@ fn commands(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, deliveries, commands);
+/// Runs [`PingPong`] on 5 nodes for 5 virtual seconds; returns the messages delivered.
+fn ping_pong(cpu: &CpuConfig) -> u64 {
+    let mut cfg = SimConfig::new(5, 1);
+    cfg.cpu = cpu.clone();
+    let mut sim = Simulation::<PingPong>::new(cfg);
+    sim.run_until(5_000_000_000, &mut NoDriver);
+    sim.members().iter().map(|&id| sim.stats(id).msgs_received).sum()
+}
+
+fn pingpong(c: &mut Criterion) {
+    let mut group = c.benchmark_group("simulator/pingpong");
+    group.sample_size(10).warm_up_time(Duration::from_secs(1));
+    for (name, cpu) in [("free", CpuConfig::free()), ("default", CpuConfig::default())] {
+        let delivered = ping_pong(&cpu);
+        assert!(delivered > 100_000, "{name}: only {delivered} deliveries");
+        group.throughput(Throughput::Elements(delivered));
+        group.bench_function(name, |b| b.iter(|| black_box(ping_pong(&cpu))));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, pingpong, deliveries, commands);
 criterion_main!(benches);

@@ -109,12 +109,13 @@ enum Command {
     #[command(after_help = "Examples:\n  workbench report reports/sample")]
     Report { dir: PathBuf },
     /// Run the design-difference experiments (election time against timeout range, leader
-    /// change with a lagging log, batching and pipelining) and write their report section.
+    /// change with a lagging log, batching and pipelining, a bit flipped in one node's WAL) and
+    /// write their report section.
     #[command(
-        after_help = "Experiments: election, lag, batching, all\n\nExamples:\n  workbench experiment election --trials 1000\n  workbench experiment all --quick --out /tmp/dd"
+        after_help = "Experiments: election, lag, batching, corruption, all\n\nExamples:\n  workbench experiment election --trials 1000\n  workbench experiment all --quick --out /tmp/dd"
     )]
     Experiment {
-        /// election, lag, batching or all.
+        /// election, lag, batching, corruption or all.
         name: String,
         /// Trials per timeout range in the election experiment (the Raft paper used 1000).
         #[arg(long)]
@@ -222,6 +223,14 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("WORKBENCH_LOG"))
         .with_writer(std::io::stderr)
         .init();
+    // A protocol assertion caught by the simulator is recorded as a violation and reported
+    // with the run; printing its panic and backtrace as well would only bury the report.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !harness::sim::catching_protocol_panics() {
+            default_hook(info);
+        }
+    }));
     match dispatch(&cli) {
         Ok(Outcome::Correct) => ExitCode::SUCCESS,
         Ok(Outcome::Violations) => ExitCode::from(1),
@@ -511,7 +520,7 @@ fn cmd_run(
             "deterministic simulator".into()
         },
         scenarios: groups.clone(),
-        regenerate: format!("cargo run --release -- report {}", out.display()),
+        regenerate: format!("`cargo run --release -- report {}`", out.display()),
         ..ReportInput::default()
     };
     report::write_report(&out, &input).map_err(anyhow::Error::msg)?;
@@ -599,7 +608,12 @@ fn cmd_suite(
         scenarios: groups.clone(),
         sweeps,
         sections,
-        regenerate: format!("cargo run --release -- report {}", out.display()),
+        regenerate: format!(
+            "`cargo run --release -- suite{quick} --out {dir}` (every run again) or \
+             `cargo run --release -- report {dir}` (the report alone, from the saved runs)",
+            dir = out.display(),
+            quick = if quick { " --quick" } else { "" },
+        ),
     };
     report::write_report(out, &input).map_err(anyhow::Error::msg)?;
     let ok = print_table(cli, &groups) && experiments_ok && sweeps_ok;
@@ -696,7 +710,7 @@ fn cmd_sweep(
         title: format!("Load sweep: {}", scenario.name),
         backend_note: "deterministic simulator, open-loop Poisson arrivals".into(),
         sweeps: vec![sweep.clone()],
-        regenerate: format!("cargo run --release -- report {}", out.display()),
+        regenerate: format!("`cargo run --release -- report {}`", out.display()),
         ..ReportInput::default()
     };
     report::write_report(&out, &input).map_err(anyhow::Error::msg)?;
@@ -773,7 +787,7 @@ fn cmd_report(cli: &Cli, dir: &Path) -> Result<Outcome> {
         scenarios,
         sweeps,
         sections,
-        regenerate: format!("cargo run --release -- report {}", dir.display()),
+        regenerate: format!("`cargo run --release -- report {}`", dir.display()),
     };
     report::write_report(dir, &input).map_err(anyhow::Error::msg)?;
     if !cli.quiet {
@@ -824,7 +838,10 @@ fn experiments_correct(d: &ExperimentData) -> bool {
         .batching
         .as_ref()
         .is_none_or(|b| b.load.iter().all(|p| p.correct) && b.saturation.iter().all(|p| p.correct));
-    election && lag && batching
+    // Lost entries after a node silently loses a log suffix are the finding, not a failure
+    // of the workbench; only a corruption the WAL failed to detect is.
+    let corruption = d.corruption.as_ref().is_none_or(|c| c.all_detected());
+    election && lag && batching && corruption
 }
 
 fn cmd_experiment(
@@ -869,7 +886,14 @@ fn cmd_experiment(
                 ..ExperimentData::default()
             }
         }
-        other => bail!("unknown experiment {other:?}: expected election, lag, batching or all"),
+        "corruption" => {
+            note(name);
+            ExperimentData {
+                corruption: Some(harness::experiments::corruption::run(&opts)),
+                ..ExperimentData::default()
+            }
+        }
+        other => bail!("unknown experiment {other:?}: expected election, lag, batching, corruption or all"),
     };
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     harness::experiments::save(out, &data).map_err(anyhow::Error::msg)?;
@@ -878,7 +902,7 @@ fn cmd_experiment(
         title: format!("Design-difference experiment: {name}"),
         backend_note: "deterministic simulator".into(),
         sections,
-        regenerate: format!("cargo run --release -- report {}", out.display()),
+        regenerate: format!("`cargo run --release -- report {}`", out.display()),
         ..ReportInput::default()
     };
     report::write_report(out, &input).map_err(anyhow::Error::msg)?;

@@ -150,3 +150,77 @@ fn a_leader_with_an_empty_log_recovers_every_chosen_value() {
     net.run_for(SEC);
     assert_eq!(committed(&net, N2), cmds);
 }
+
+/// Multi-Paxos's log-gap pitfall with several holes at once. Leader N0 (of five) pipelines
+/// six slots, one accept per slot, and crashes after only some reached a quorum: slots 1, 4
+/// and 6 are chosen, slot 2 is accepted by a minority (N0, N1), slots 3 and 5 by N0 alone.
+/// N4 leads next with the quorum {N2, N3, N4}, which holds every chosen value but neither
+/// X (slot 2) nor anything in slots 3 and 5: it keeps the three chosen values in their
+/// slots, fills the three holes with no-ops (N1's X is replaced), and serves a new command
+/// after them. Every node then commits each slot once, all the same value.
+/// Reference: Paxos Made Simple §3 (gaps filled with no-ops); Howard & Mortier, "Paxos vs
+/// Raft" §3 (multi-Paxos recovery from phase 1).
+#[test]
+fn pipelined_slots_cut_short_by_a_crash_leave_holes_that_become_no_ops_decided_once() {
+    let cfg = ProtocolConfig {
+        max_batch_entries: 1,
+        ..ProtocolConfig::default()
+    };
+    let mut net = Network::<PaxosNode>::new(5, cfg, 4);
+    lead(&mut net, N0);
+    // Who receives each slot's accept (N0 accepts its own); catch-up traffic is dropped too,
+    // so nobody learns more than its accepts.
+    let reach = |slot: u64| -> &'static [replog::NodeId] {
+        match slot {
+            1 => &[N1, N2, N3, N4],
+            2 => &[N1],
+            4 => &[N1, N2],
+            6 => &[N2, N3],
+            _ => &[],
+        }
+    };
+    net.set_filter(move |_, to, m| match m {
+        Message::Accept(a) => a.cmds.len() == 1 && !reach(a.first_slot).contains(&to),
+        Message::Learn(_) => true,
+        _ => false,
+    });
+    let cmds: Vec<Command> = (1..=6).map(|seq| put(1, seq)).collect();
+    for cmd in &cmds {
+        net.propose(N0, cmd.clone()).expect("N0 leads");
+    }
+    net.deliver_all();
+    let chosen: Vec<u64> = (1..=6).filter(|&s| paxos(&net, N0).log().is_chosen(s)).collect();
+    assert_eq!(chosen, vec![1, 4, 6], "N0 knew slots 1, 4 and 6 chosen");
+    assert_eq!(
+        slot_value(&net, N1, 2),
+        Some(cmds[1].clone()),
+        "N1 accepted X in slot 2"
+    );
+    net.crash(N0);
+    net.heal();
+    net.cut(N4, N1);
+    lead(&mut net, N4);
+    let new = put(2, 1);
+    net.propose(N4, new.clone()).expect("N4 leads");
+    net.heal();
+    net.run_for(SEC);
+
+    let noop = Command::Noop;
+    let expected = vec![
+        cmds[0].clone(),
+        noop.clone(),
+        noop.clone(),
+        cmds[3].clone(),
+        noop,
+        cmds[5].clone(),
+        new,
+    ];
+    for id in [N1, N2, N3, N4] {
+        let slots: Vec<u64> = net.commits(id).iter().map(|(i, _)| *i).collect();
+        assert_eq!(
+            (slots, committed(&net, id)),
+            ((1..=7).collect::<Vec<u64>>(), expected.clone()),
+            "{id:?} commits each slot once, with the value every node commits there"
+        );
+    }
+}

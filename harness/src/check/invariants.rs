@@ -13,7 +13,7 @@
 use replog::kv::KvStore;
 use replog::{CmdId, Epoch, LogIndex, Nanos, NodeId, Role, Status};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Which invariant broke.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -146,13 +146,39 @@ impl Invariants {
     /// End-of-run checks: every acknowledged command is committed, and nodes that committed
     /// equally far hold equal state. `nodes` lists each live node's commit index and state.
     pub fn finish(&mut self, time: Nanos, nodes: &[(NodeId, LogIndex, &KvStore)]) {
-        let committed: BTreeSet<CmdId> = self.chosen.iter().copied().collect();
-        let lost: Vec<(Nanos, CmdId)> = self
-            .acknowledged
-            .iter()
-            .filter(|(_, c)| !committed.contains(c))
-            .copied()
-            .collect();
+        // Both sides sorted and merged: a tree or a binary search per acknowledgement missed
+        // the cache at every level, for a committed sequence of millions.
+        let mut committed: Vec<(u64, u64)> = Vec::with_capacity(self.chosen.len());
+        let mut noop_committed = false;
+        for c in &self.chosen {
+            match *c {
+                CmdId::Client { client, seq } => committed.push((client, seq)),
+                CmdId::Noop => noop_committed = true,
+            }
+        }
+        committed.sort_unstable();
+        let mut acked: Vec<(u64, u64, usize)> = Vec::with_capacity(self.acknowledged.len());
+        let mut lost_at: Vec<usize> = Vec::new();
+        for (i, (_, c)) in self.acknowledged.iter().enumerate() {
+            match *c {
+                CmdId::Client { client, seq } => acked.push((client, seq, i)),
+                CmdId::Noop if !noop_committed => lost_at.push(i),
+                CmdId::Noop => {}
+            }
+        }
+        acked.sort_unstable();
+        let mut next = 0;
+        for &(client, seq, i) in &acked {
+            while committed.get(next).is_some_and(|&c| c < (client, seq)) {
+                next += 1;
+            }
+            if committed.get(next) != Some(&(client, seq)) {
+                lost_at.push(i);
+            }
+        }
+        // Reported in the order they were acknowledged.
+        lost_at.sort_unstable();
+        let lost: Vec<(Nanos, CmdId)> = lost_at.into_iter().map(|i| self.acknowledged[i]).collect();
         for (acked_at, cmd) in lost {
             self.violate(
                 time,
@@ -244,6 +270,26 @@ mod tests {
         inv.on_status(1, &leader(0));
         inv.on_status(2, &leader(1));
         assert_eq!(inv.violations()[0].kind, InvariantKind::ElectionSafety);
+    }
+
+    #[test]
+    fn lost_commands_are_reported_in_acknowledgement_order() {
+        let mut inv = Invariants::new(1);
+        for (i, seq) in [2, 4, 6].into_iter().enumerate() {
+            inv.on_commit(1, NodeId(0), i as u64 + 1, cmd(seq));
+        }
+        for (t, seq) in [(1, 9), (2, 4), (3, 5), (4, 9), (5, 2), (6, 1)] {
+            inv.on_acknowledged(t, cmd(seq));
+        }
+        inv.finish(10, &[]);
+        let lost: Vec<&str> = inv.violations().iter().map(|v| v.detail.as_str()).collect();
+        assert_eq!(lost.len(), 4, "{lost:?}");
+        for (detail, (seq, at)) in lost.iter().zip([(9, 1), (5, 3), (9, 4), (1, 6)]) {
+            assert!(
+                detail.contains(&format!("seq: {seq} ")) && detail.contains(&format!("at {at} ns")),
+                "{detail}"
+            );
+        }
     }
 
     #[test]

@@ -102,8 +102,8 @@ fn parse_line(text: &str, time: u64) -> Result<Option<Event>, String> {
         process,
         kind,
         f,
-        key: KEY.to_string(),
-        value,
+        key: KEY.into(),
+        value: history::Value::from_json(value),
         time,
     }))
 }
@@ -173,7 +173,7 @@ mod tests {
         );
         assert_eq!((ops[0].invoke_ns, ops[0].complete_ns), (1, Some(3)));
         assert_eq!(ops[1].outcome, Outcome::Ok(Some("4".into())));
-        assert!(ops.iter().all(|o| o.key == KEY));
+        assert!(ops.iter().all(|o| &*o.key == KEY));
     }
 
     #[test]

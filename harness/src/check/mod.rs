@@ -7,7 +7,9 @@
 //! | [`jepsen`] | a reader for Jepsen's register logs (the etcd test corpus) |
 //! | [`invariants`] | protocol invariants checked as the simulator runs |
 //! | [`verdict`] | the verdict in the shape `summary.json` stores |
+//! | [`fxhash`] | the fast hash the checker's and the history's maps use |
 
+pub mod fxhash;
 pub mod invariants;
 pub mod jepsen;
 pub mod linearizability;

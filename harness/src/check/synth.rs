@@ -13,6 +13,7 @@
 use crate::history::{Call, Operation, Outcome};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::sync::Arc;
 
 /// The shape of a synthetic history.
 #[derive(Clone, Debug, PartialEq)]
@@ -174,8 +175,8 @@ impl Simulation {
         }
         events.sort_unstable();
 
-        let mut store: Vec<(Option<String>, Option<usize>)> = vec![(None, None); w.keys];
-        let mut previous: Vec<Option<String>> = vec![None; w.keys];
+        let mut store: Vec<(Option<Arc<str>>, Option<usize>)> = vec![(None, None); w.keys];
+        let mut previous: Vec<Option<Arc<str>>> = vec![None; w.keys];
         let mut outcomes: Vec<Outcome> = plans
             .iter()
             .map(|p| {
@@ -237,7 +238,7 @@ impl Simulation {
                 .iter()
                 .map(|&i| Operation {
                     process: plans[i].process,
-                    key: format!("k{}", plans[i].key),
+                    key: format!("k{}", plans[i].key).into(),
                     call: plans[i].call.clone(),
                     outcome: outcomes[i].clone(),
                     invoke_ns: plans[i].invoke,
@@ -255,7 +256,7 @@ impl Simulation {
     }
 
     /// The value operation `writer` wrote (`None`: the initial absence).
-    fn value_of(&self, writer: Option<usize>) -> Option<String> {
+    fn value_of(&self, writer: Option<usize>) -> Option<Arc<str>> {
         writer.map(|w| match &self.ops[w].call {
             Call::Write(v) | Call::Cas { new: v, .. } => v.clone(),
             Call::Read => unreachable!("a read wrote nothing"),
@@ -303,11 +304,11 @@ fn plan(w: &Workload, rng: &mut ChaCha8Rng) -> Vec<Plan> {
             let call = if kind < w.read_fraction {
                 Call::Read
             } else if kind < w.read_fraction + w.write_fraction {
-                Call::Write(value)
+                Call::Write(value.into())
             } else {
                 Call::Cas {
                     expected: None, // chosen at invocation, from the store
-                    new: value,
+                    new: value.into(),
                 }
             };
             let invoke = now;

@@ -8,12 +8,14 @@
 //! | `lag.rs` | leader change when the node that times out first lags by K entries: Raft's up-to-date vote rule against Paxos's recovery in phase 1 |
 //! | `partial.rs` | the partial-partition scenarios of the suite: Raft with and without PreVote/CheckQuorum against multi-Paxos |
 //! | `batching.rs` | batching and pipelining on and off for both, as latency against throughput |
+//! | `corruption.rs` | a bit flipped in a committed entry of one node's WAL: the WAL's recovery detects it, then whether either protocol loses a committed entry (Alagappan et al., FAST 2018) |
 //!
 //! Every run here ends through [`crate::run::conclude`], so the invariants and the
 //! linearizability checker see it like any suite run; a run that fails them is counted and
 //! shown, never silently dropped.
 
 pub mod batching;
+pub mod corruption;
 pub mod election;
 pub mod lag;
 pub mod partial;
@@ -50,6 +52,8 @@ pub struct ExperimentData {
     pub election: Option<election::ElectionData>,
     pub lag: Option<lag::LagData>,
     pub batching: Option<batching::BatchingData>,
+    #[serde(default)]
+    pub corruption: Option<corruption::CorruptionData>,
 }
 
 /// Runs every experiment; `progress(name)` is called as each starts.
@@ -60,10 +64,13 @@ pub fn run_all(opts: &ExperimentOptions, progress: &dyn Fn(&str)) -> ExperimentD
     let lag = lag::run(opts);
     progress("batching and pipelining");
     let batching = batching::run(opts);
+    progress("a bit flipped in one node's WAL");
+    let corruption = corruption::run(opts);
     ExperimentData {
         election: Some(election),
         lag: Some(lag),
         batching: Some(batching),
+        corruption: Some(corruption),
     }
 }
 
@@ -97,6 +104,9 @@ pub fn sections(
     }
     if let Some(d) = &data.batching {
         out.push(batching::section(plots, d)?);
+    }
+    if let Some(d) = &data.corruption {
+        out.push(corruption::section(plots, d)?);
     }
     Ok(out)
 }

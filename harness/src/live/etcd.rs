@@ -14,7 +14,12 @@
 //! The scenario's timing knobs map onto etcd's flags: `--election-timeout` is the scenario's
 //! `election_timeout_min` (etcd randomizes in [t, 2t), like the default 150-300 ms range), and
 //! `--heartbeat-interval` is the scenario's heartbeat, lowered to a fifth of the election
-//! timeout if needed, because etcd refuses anything longer.
+//! timeout if needed, because etcd refuses anything longer. Everything else keeps etcd's
+//! defaults: CheckQuorum is on (a leader that hears from no majority for an election timeout
+//! steps down), PreVote is off (no `--pre-vote`).
+//!
+//! Peer traffic goes through [`super::etcd_proxy`]: each member advertises its proxy's port,
+//! which is where the scenario's network faults are applied.
 
 use super::http::{HttpConn, HttpError, base64_decode, base64_encode};
 use super::loadgen::DriverEvent;
@@ -26,7 +31,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// Overrides the etcd executable.
@@ -35,6 +40,9 @@ pub const ETCD_BIN_ENV: &str = "ETCD_BIN";
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 /// Idle connections kept per member.
 const POOL_MAX: usize = 512;
+/// How long a leader claim under a term another member already led is held back (see
+/// [`LeaderTerms`]).
+const STALE_TERM_HOLD: Duration = Duration::from_secs(1);
 
 /// The etcd executable: `$ETCD_BIN` or `etcd` on `PATH`, with install instructions if absent.
 pub fn etcd_binary() -> Result<PathBuf, String> {
@@ -62,17 +70,20 @@ pub fn etcd_timing_ms(cfg: &ProtocolConfig) -> (u64, u64) {
 }
 
 /// The child specs of an etcd cluster: member i listens for clients on `client_ports[i]` and
-/// for peers on `peer_ports[i]`, keeping its data in `workdir/etcd-i`.
+/// for peers on `peer_ports[i]`, keeping its data in `workdir/etcd-i`. It tells its peers to
+/// reach it at `advertised_peer_ports[i]` (its proxy in [`super::etcd_proxy`], or
+/// `peer_ports[i]` itself).
 pub fn cluster_specs(
     etcd: &Path,
     workdir: &Path,
     client_ports: &[u16],
     peer_ports: &[u16],
+    advertised_peer_ports: &[u16],
     cfg: &ProtocolConfig,
     token: &str,
 ) -> Vec<ChildSpec> {
     let (heartbeat, election) = etcd_timing_ms(cfg);
-    let initial: Vec<String> = peer_ports
+    let initial: Vec<String> = advertised_peer_ports
         .iter()
         .enumerate()
         .map(|(i, p)| format!("e{i}=http://127.0.0.1:{p}"))
@@ -81,15 +92,16 @@ pub fn cluster_specs(
     client_ports
         .iter()
         .zip(peer_ports)
+        .zip(advertised_peer_ports)
         .enumerate()
-        .map(|(i, (c, p))| {
+        .map(|(i, ((c, p), a))| {
             let args: Vec<String> = vec![
                 format!("--name=e{i}"),
                 format!("--data-dir={}", workdir.join(format!("etcd-{i}")).display()),
                 format!("--listen-client-urls=http://127.0.0.1:{c}"),
                 format!("--advertise-client-urls=http://127.0.0.1:{c}"),
                 format!("--listen-peer-urls=http://127.0.0.1:{p}"),
-                format!("--initial-advertise-peer-urls=http://127.0.0.1:{p}"),
+                format!("--initial-advertise-peer-urls=http://127.0.0.1:{a}"),
                 format!("--initial-cluster={initial}"),
                 "--initial-cluster-state=new".into(),
                 format!("--initial-cluster-token={token}"),
@@ -335,27 +347,77 @@ impl EtcdClients {
     }
 }
 
-/// Polls each member's status every `every`, reporting each answer (None: no answer). The
-/// pollers end when the receiver is dropped.
+/// The members seen leading each term.
+///
+/// etcd's status names the member's current leader but gives the term of the last entry it
+/// *applied* (`raftTerm` is `EtcdServer.Term()`, set as entries apply), so a member that
+/// has just won an election reports the previous leader's term until its first entry of
+/// the new term applies: a few milliseconds, or longer when its links are delayed or it
+/// cannot commit. Read naively, that would be two leaders in one term. A leader claim under
+/// a term another member was already seen leading is therefore held back (reported as "no
+/// leader known") until the term moves on, for at most [`STALE_TERM_HOLD`]; a claim that
+/// persists longer is passed on, so real double leadership still shows.
+#[derive(Debug, Default)]
+pub struct LeaderTerms {
+    by_term: HashMap<u64, u64>,
+}
+
+impl LeaderTerms {
+    /// Filters member `s`'s status; `held` is when this member's current claim was first
+    /// held back (its poller's own state).
+    pub fn filter(&mut self, s: &mut EtcdStatus, held: &mut Option<(u64, Instant)>, now: Instant) {
+        if s.leader == 0 || s.leader != s.member_id {
+            *held = None;
+            return;
+        }
+        let first = *self.by_term.entry(s.raft_term).or_insert(s.member_id);
+        if first == s.member_id {
+            *held = None;
+            return;
+        }
+        let since = match *held {
+            Some((term, since)) if term == s.raft_term => since,
+            _ => {
+                *held = Some((s.raft_term, now));
+                now
+            }
+        };
+        if now.duration_since(since) < STALE_TERM_HOLD {
+            s.leader = 0;
+        }
+    }
+}
+
+/// Polls each member's status every `every`, reporting each answer (None: no answer), with
+/// leader claims under a stale term held back (see [`LeaderTerms`]). The pollers end when
+/// the receiver is dropped.
 pub fn spawn_status_pollers(
     addrs: Vec<String>,
     every: Duration,
     events: mpsc::UnboundedSender<DriverEvent>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
+    let terms = Arc::new(Mutex::new(LeaderTerms::default()));
     addrs
         .into_iter()
         .enumerate()
         .map(|(node, addr)| {
             let events = events.clone();
+            let terms = terms.clone();
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(every);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let mut held = None;
                 loop {
                     tick.tick().await;
-                    let status = tokio::time::timeout(every * 5, EtcdClient::status(&addr))
+                    let mut status = tokio::time::timeout(every * 5, EtcdClient::status(&addr))
                         .await
                         .ok()
                         .and_then(Result::ok);
+                    if let Some(s) = &mut status
+                        && let Ok(mut terms) = terms.lock()
+                    {
+                        terms.filter(s, &mut held, Instant::now());
+                    }
                     if events.send(DriverEvent::EtcdStatus { node, status }).is_err() {
                         return;
                     }
@@ -395,5 +457,40 @@ mod tests {
         assert_eq!(st.role, Role::Leader);
         assert_eq!(st.leader_hint, Some(NodeId(1)));
         assert_eq!(st.epoch, Epoch::term(3));
+    }
+
+    #[test]
+    fn a_new_leader_reporting_the_previous_leaders_term_is_held_back_until_its_term_applies() {
+        let status = |member_id, leader, raft_term| EtcdStatus {
+            member_id,
+            leader,
+            raft_term,
+            raft_index: 1,
+        };
+        let mut terms = LeaderTerms::default();
+        let (mut held_a, mut held_b) = (None, None);
+        let t0 = Instant::now();
+        let mut a = status(7, 7, 2);
+        terms.filter(&mut a, &mut held_a, t0);
+        assert_eq!(a.leader, 7, "the first leader of term 2 is reported");
+        // Member 9 wins term 3 but has applied nothing of it yet: it still says term 2.
+        let mut b = status(9, 9, 2);
+        terms.filter(&mut b, &mut held_b, t0);
+        assert_eq!(b.leader, 0, "held back");
+        let mut b = status(9, 9, 3);
+        terms.filter(&mut b, &mut held_b, t0 + Duration::from_millis(5));
+        assert_eq!(b.leader, 9, "reported once its term applied");
+        // Followers' statuses pass unchanged.
+        let mut f = status(7, 9, 2);
+        terms.filter(&mut f, &mut held_a, t0);
+        assert_eq!(f.leader, 9);
+        // A claim that stays on a term another member led is passed on after a while.
+        let mut late = status(11, 11, 3);
+        let mut held_c = None;
+        terms.filter(&mut late, &mut held_c, t0);
+        assert_eq!(late.leader, 0);
+        let mut late = status(11, 11, 3);
+        terms.filter(&mut late, &mut held_c, t0 + STALE_TERM_HOLD);
+        assert_eq!(late.leader, 11);
     }
 }

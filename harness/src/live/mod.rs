@@ -14,6 +14,7 @@
 //! | [`loadgen`] | the workload's connections to the cluster |
 //! | [`nemesis`] | the fault schedule as process operations and per-node fault state |
 //! | [`etcd`] | an etcd cluster from the `etcd` binary, driven through its JSON gateway |
+//! | [`etcd_proxy`] | the fault layer of etcd's peer traffic: a TCP proxy per member |
 //! | [`http`] | a minimal HTTP/1.1 client and base64, for etcd |
 //! | [`baseline`] | the machine's floor: one loopback round trip, one fdatasync |
 //! | [`runner`] | `run --backend live`: the run's event loop, checks and [`RunOutput`] |
@@ -24,6 +25,7 @@ pub mod cluster;
 pub mod codec;
 pub mod disk;
 pub mod etcd;
+pub mod etcd_proxy;
 pub mod http;
 pub mod loadgen;
 pub mod nemesis;

@@ -16,7 +16,7 @@ use super::codec::{
     read_frame,
 };
 use super::disk::{Disk, fail_stop};
-use super::transport::Transport;
+use super::transport::{PeerUp, Transport};
 use crate::sim::NodeStats;
 use anyhow::{Context, bail};
 use replog::command::ClientCommand;
@@ -312,7 +312,14 @@ pub async fn run_node<L: ReplicatedLog>(cluster: ClusterFile, id: NodeId, data: 
     rt.carry_out();
     rt.after_burst();
 
-    tokio::spawn(accept_loop::<L::Message>(listener, id, members.len(), inbox_tx));
+    let peer_up = rt.transport.peer_up();
+    tokio::spawn(accept_loop::<L::Message>(
+        listener,
+        id,
+        members.len(),
+        inbox_tx,
+        peer_up,
+    ));
     let mut stats_every = tokio::time::interval(STATS_EVERY);
     let far = Instant::now() + Duration::from_secs(86_400 * 365);
     loop {
@@ -353,6 +360,7 @@ async fn accept_loop<M: ReplicatedMessage>(
     me: NodeId,
     nodes: usize,
     inbox: mpsc::Sender<Input<M>>,
+    peer_up: PeerUp,
 ) {
     loop {
         let (stream, from) = match listener.accept().await {
@@ -365,8 +373,9 @@ async fn accept_loop<M: ReplicatedMessage>(
         };
         let _ = stream.set_nodelay(true);
         let inbox = inbox.clone();
+        let peer_up = peer_up.clone();
         tokio::spawn(async move {
-            if let Err(e) = serve_connection(stream, me, nodes, inbox).await {
+            if let Err(e) = serve_connection(stream, me, nodes, inbox, peer_up).await {
                 tracing::debug!(%from, error = %e, "connection closed");
             }
         });
@@ -382,6 +391,7 @@ async fn serve_connection<M: ReplicatedMessage>(
     me: NodeId,
     nodes: usize,
     inbox: mpsc::Sender<Input<M>>,
+    peer_up: PeerUp,
 ) -> anyhow::Result<()> {
     let (r, w) = stream.into_split();
     let mut r = BufReader::with_capacity(64 * 1024, r);
@@ -400,6 +410,7 @@ async fn serve_connection<M: ReplicatedMessage>(
             if from.index() >= nodes || from == me {
                 bail!("refused: peer {from} is not another member of this cluster");
             }
+            peer_up.notify(from);
             while let Some(msg) = read_frame::<_, M>(&mut r, &mut buf).await? {
                 if inbox.send(Input::Peer { from, msg }).await.is_err() {
                     break;

@@ -21,6 +21,7 @@ use super::baseline::{self, Baseline};
 use super::cluster::{ClusterFile, NodeEntry};
 use super::codec::{AdminEvent, AdminRequest, FaultState, FinalState};
 use super::etcd::{self, EtcdClient, EtcdClients, EtcdStatus};
+use super::etcd_proxy::EtcdProxy;
 use super::loadgen::{Clients, DriverEvent, NodeClients, answers, fun_of};
 use super::nemesis::{Nemesis, ProcessOp, booting};
 use super::supervisor::{ChildSpec, Supervisor, node_binary};
@@ -121,6 +122,18 @@ pub fn free_ports(k: usize) -> std::io::Result<Vec<u16>> {
         .collect()
 }
 
+/// Why a fault is not applied to etcd (appended to its label), or None when the peer proxies
+/// apply it: cuts (partition, isolate, bridge, majorities_ring, one_way, partial) and delay.
+fn etcd_not_applied(kind: FaultKind) -> Option<&'static str> {
+    match kind {
+        FaultKind::Loss | FaultKind::Duplicate => {
+            Some(" (not applied: etcd's peer traffic is TCP, which hides message loss and duplication)")
+        }
+        FaultKind::ClockSkew | FaultKind::SlowDisk => Some(" (skipped: etcd processes have no fault layer)"),
+        _ => None,
+    }
+}
+
 /// The readable log of a run (saved as `trace.log` beside its history).
 #[derive(Default)]
 struct RunLog {
@@ -213,6 +226,8 @@ struct LiveCluster {
     links: Vec<Option<AdminLink>>,
     incarnation: Vec<u64>,
     pollers: Vec<tokio::task::JoinHandle<()>>,
+    /// etcd's peer traffic goes through it; network faults are applied there.
+    proxy: Option<EtcdProxy>,
 }
 
 impl Drop for LiveCluster {
@@ -276,6 +291,7 @@ impl LiveCluster {
             links: (0..n).map(|_| None).collect(),
             incarnation: vec![0; n],
             pollers: Vec::new(),
+            proxy: None,
         };
         for i in 0..n {
             c.launch(i, &events, &FaultState::healthy(n))?;
@@ -298,11 +314,13 @@ impl LiveCluster {
             "workbench-{}",
             dir.file_name().map_or("run".into(), |f| f.to_string_lossy())
         );
+        let proxy = EtcdProxy::start(peer_ports).context("starting the etcd peer proxies")?;
         let specs = etcd::cluster_specs(
             &bin,
             dir,
             client_ports,
             peer_ports,
+            proxy.ports(),
             &scenario.protocol.to_config(),
             &token,
         );
@@ -314,11 +332,20 @@ impl LiveCluster {
             links: (0..n).map(|_| None).collect(),
             incarnation: vec![0; n],
             pollers: Vec::new(),
+            proxy: None,
         };
         for (i, addr) in addrs.iter().enumerate() {
             let pid = c.sup.spawn(i)?;
-            log.line(0, format_args!("started etcd member e{i} (pid {pid}) on {addr}"));
+            log.line(
+                0,
+                format_args!(
+                    "started etcd member e{i} (pid {pid}) on {addr}, peers on port {} through the proxy on port {}",
+                    peer_ports[i],
+                    proxy.ports()[i]
+                ),
+            );
         }
+        c.proxy = Some(proxy);
         let (hb, et) = etcd::etcd_timing_ms(&scenario.protocol.to_config());
         log.line(
             0,
@@ -622,6 +649,9 @@ impl Driver {
             return;
         }
         self.etcd_members[node] = Some(s.member_id);
+        if let Some(proxy) = &self.cluster.proxy {
+            proxy.learn_member(s.member_id, node);
+        }
         let st = etcd::to_status(node, &s, &self.etcd_members);
         self.observe_status(now, st);
     }
@@ -751,9 +781,14 @@ impl Driver {
                     }
                 }
                 Kind::Etcd => {
-                    if record.kind != FaultKind::Heal {
+                    // Links (cuts, delays) go to the peer proxies; the rest has no
+                    // counterpart for etcd.
+                    if let Some(proxy) = &self.cluster.proxy {
+                        proxy.set_faults(&nemesis.desired);
+                    }
+                    if let Some(reason) = etcd_not_applied(record.kind) {
                         record.applied = false;
-                        record.label += " (skipped: etcd processes have no fault layer)";
+                        record.label += reason;
                     }
                 }
             }
@@ -816,6 +851,10 @@ impl Driver {
                     }
                 }
             }
+        }
+        if let Some(proxy) = &self.cluster.proxy {
+            self.log
+                .line(self.now(), format_args!("etcd peer proxies: {}", proxy.counters));
         }
         self.log
             .line(self.now(), "final states collected; stopping every process");

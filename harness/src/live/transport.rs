@@ -6,6 +6,11 @@
 //! Messages to a peer that is unreachable are dropped, not queued: the protocols already
 //! retransmit, and a flood of stale messages after a partition heals would only distort the
 //! numbers. Each peer's queue is bounded by [`PEER_QUEUE`].
+//!
+//! A peer that connects to this node is up, so the sender to it stops waiting out its backoff
+//! ([`PeerUp`]): a restarted node hears from the leader within a heartbeat, as in the
+//! simulator, instead of up to [`BACKOFF_MAX`] later, when its election timer may already
+//! have fired.
 
 use super::codec::{ConnKind, Hello, LinkFault, encode_frame};
 use rand::RngExt;
@@ -17,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
 /// Messages queued for one peer before new ones are dropped.
@@ -44,9 +49,35 @@ pub struct TransportCounters {
     pub msgs_dropped: AtomicU64,
 }
 
+/// Tells the sender to a peer that the peer is up (it just connected to this node), so that
+/// a sender waiting out a reconnect backoff tries again at once.
+#[derive(Clone)]
+pub struct PeerUp(Arc<Vec<Notify>>);
+
+impl PeerUp {
+    fn new(nodes: usize) -> Self {
+        PeerUp(Arc::new((0..nodes).map(|_| Notify::new()).collect()))
+    }
+
+    /// `peer` connected to this node.
+    pub fn notify(&self, peer: NodeId) {
+        if let Some(n) = self.0.get(peer.index()) {
+            n.notify_one();
+        }
+    }
+
+    async fn wait(&self, peer: NodeId) {
+        match self.0.get(peer.index()) {
+            Some(n) => n.notified().await,
+            None => std::future::pending().await,
+        }
+    }
+}
+
 /// The sending half of a node's transport.
 pub struct Transport<M> {
     peers: Vec<Option<mpsc::Sender<Outgoing<M>>>>,
+    up: PeerUp,
     links: Vec<LinkFault>,
     duplicate: f64,
     rng: DetRng,
@@ -59,6 +90,7 @@ impl<M: Serialize + WireSize + Clone + Send + 'static> Transport<M> {
     /// Starts a sender task per peer in `addrs` (indexed by node id; `me` is skipped).
     pub fn start(me: NodeId, addrs: &[String], rng: DetRng) -> Self {
         let counters = Arc::new(TransportCounters::default());
+        let up = PeerUp::new(addrs.len());
         let peers = addrs
             .iter()
             .enumerate()
@@ -73,18 +105,25 @@ impl<M: Serialize + WireSize + Clone + Send + 'static> Transport<M> {
                     addr.clone(),
                     rx,
                     counters.clone(),
+                    up.clone(),
                 ));
                 Some(tx)
             })
             .collect();
         Transport {
             peers,
+            up,
             links: vec![LinkFault::default(); addrs.len()],
             duplicate: 0.0,
             rng,
             last_release: vec![None; addrs.len()],
             counters,
         }
+    }
+
+    /// The handle that reports peers connecting to this node (see [`PeerUp`]).
+    pub fn peer_up(&self) -> PeerUp {
+        self.up.clone()
     }
 
     /// Replaces the fault layer's settings.
@@ -143,6 +182,7 @@ async fn peer_sender<M: Serialize + WireSize>(
     addr: String,
     mut rx: mpsc::Receiver<Outgoing<M>>,
     counters: Arc<TransportCounters>,
+    up: PeerUp,
 ) {
     let mut backoff = BACKOFF_MIN;
     let mut buf = Vec::with_capacity(WRITE_BATCH_BYTES);
@@ -165,6 +205,8 @@ async fn peer_sender<M: Serialize + WireSize>(
                             None => return,
                         },
                         _ = tokio::time::sleep_until(deadline) => break,
+                        // It connected to us, so it listens again: no need to wait longer.
+                        _ = up.wait(peer) => break,
                     }
                 }
                 if carried.take().is_some() {

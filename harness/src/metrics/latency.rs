@@ -34,6 +34,11 @@ impl Latencies {
         self.hist.saturating_record(ns.max(1));
     }
 
+    /// Forgets every value recorded (keeps the histogram's memory for reuse).
+    pub fn clear(&mut self) {
+        self.hist.reset();
+    }
+
     /// Number of values recorded.
     pub fn len(&self) -> u64 {
         self.hist.len()

@@ -162,19 +162,35 @@ pub fn latency_histograms(ops: &[OpRecord]) -> [Latencies; 4] {
 /// Throughput and latency over time, in buckets of `bucket_ns`, up to `end_ns`.
 pub fn time_series(ops: &[OpRecord], end_ns: Nanos, bucket_ns: Nanos) -> Vec<Bucket> {
     let n = end_ns.div_ceil(bucket_ns) as usize;
-    let mut hists: Vec<Latencies> = (0..n).map(|_| Latencies::default()).collect();
+    // Latencies grouped by bucket (a counting sort), then one histogram reused for every
+    // bucket: a histogram is a few hundred KiB, and a long run has hundreds of buckets.
+    let bucket_of = |op: &OpRecord| ((op.end_ns / bucket_ns) as usize).min(n.saturating_sub(1));
+    let mut starts = vec![0usize; n + 1];
     for op in ops.iter().filter(|o| completed(o)) {
-        let b = ((op.end_ns / bucket_ns) as usize).min(n.saturating_sub(1));
-        hists[b].record(op.latency_ns());
+        starts[bucket_of(op) + 1] += 1;
     }
-    hists
-        .iter()
-        .enumerate()
-        .map(|(i, h)| Bucket {
-            start_ns: i as Nanos * bucket_ns,
-            ops_per_s: h.len() as f64 * 1e9 / bucket_ns as f64,
-            p50_ns: h.quantile(0.5),
-            p99_ns: h.quantile(0.99),
+    for b in 0..n {
+        starts[b + 1] += starts[b];
+    }
+    let mut filled = starts.clone();
+    let mut latencies = vec![0; starts[n]];
+    for op in ops.iter().filter(|o| completed(o)) {
+        let b = bucket_of(op);
+        latencies[filled[b]] = op.latency_ns();
+        filled[b] += 1;
+    }
+    let mut h = Latencies::default();
+    (0..n)
+        .map(|b| {
+            let bucket = &latencies[starts[b]..starts[b + 1]];
+            h.clear();
+            bucket.iter().for_each(|&l| h.record(l));
+            Bucket {
+                start_ns: b as Nanos * bucket_ns,
+                ops_per_s: bucket.len() as f64 * 1e9 / bucket_ns as f64,
+                p50_ns: h.quantile(0.5),
+                p99_ns: h.quantile(0.99),
+            }
         })
         .collect()
 }

@@ -116,7 +116,7 @@ pub struct ReportInput {
     pub scenarios: Vec<ScenarioResults>,
     pub sweeps: Vec<SweepResult>,
     pub sections: Vec<Section>,
-    /// The command that regenerates this report.
+    /// How to regenerate this report: Markdown, commands in backticks.
     pub regenerate: String,
 }
 

@@ -305,7 +305,7 @@ fn document(input: &ReportInput, figures: &Figures) -> Vec<Block> {
     let mut b = vec![Block::Heading(1, input.title.clone(), "top".into())];
     b.push(Block::Para(format!(
         "Raft and multi-Paxos under identical workloads and fault schedules ({}). Produced by workbench {} \
-         (git {}, {}). Every number comes from the runs saved beside this file; regenerate with `{}`.",
+         (git {}, {}). Every number comes from the runs saved under `runs/` beside this file; regenerate with {}.",
         input.backend_note, v.workbench, v.git, v.rustc, input.regenerate
     )));
     let mut overview = Table {

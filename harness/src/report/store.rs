@@ -5,6 +5,7 @@ use crate::history::write_jsonl;
 use crate::metrics::{DEFAULT_BUCKET_NS, Summary, time_series};
 use crate::run::RunOutput;
 use crate::scenario::Scenario;
+use crate::workload::OpRecord;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -32,29 +33,17 @@ pub fn save_run(root: &Path, result: &RunResult) -> Result<PathBuf, String> {
     let dir = run_dir(root, &out.scenario, &out.protocol, out.seed);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     write_json(&dir.join("summary.json"), &result.summary)?;
-    write_json(&dir.join("run.json"), out)?;
+    // The operations are stored once, in ops.csv; run.json holds the rest of the run. (Through
+    // a JSON value, as before, so that the keys come out sorted.)
+    let rest = serde_json::to_value(out.run_json()).map_err(|e| format!("{}: {e}", dir.display()))?;
+    write_json(&dir.join("run.json"), &rest)?;
     let io = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
     let hist = dir.join("history.jsonl");
     let mut f = std::io::BufWriter::new(std::fs::File::create(&hist).map_err(|e| io(&hist, e))?);
     write_jsonl(&out.history, &mut f).map_err(|e| io(&hist, e))?;
     f.flush().map_err(|e| io(&hist, e))?;
 
-    let mut csv = String::from("process,f,intended_ns,invoke_ns,end_ns,latency_ns,status,attempts\n");
-    for o in &out.ops {
-        csv += &format!(
-            "{},{:?},{},{},{},{},{:?},{}\n",
-            o.process,
-            o.f,
-            o.intended_ns,
-            o.invoke_ns,
-            o.end_ns,
-            o.latency_ns(),
-            o.status,
-            o.attempts
-        )
-        .to_lowercase();
-    }
-    std::fs::write(dir.join("ops.csv"), csv).map_err(|e| io(&dir, e))?;
+    std::fs::write(dir.join("ops.csv"), ops_csv(&out.ops)).map_err(|e| io(&dir, e))?;
     let mut csv = String::from("start_ns,ops_per_s,p50_ns,p99_ns\n");
     for b in time_series(&out.ops, out.end_ns, DEFAULT_BUCKET_NS) {
         csv += &format!("{},{:.1},{},{}\n", b.start_ns, b.ops_per_s, b.p50_ns, b.p99_ns);
@@ -77,6 +66,55 @@ pub fn save_run(root: &Path, result: &RunResult) -> Result<PathBuf, String> {
         std::fs::write(dir.join("trace.log"), trace).map_err(|e| io(&dir, e))?;
     }
     Ok(dir)
+}
+
+/// The text of `ops.csv`: a header, then one line per operation (`f` and `status` in lower
+/// case). Written digit by digit: a long run has a million lines.
+fn ops_csv(ops: &[OpRecord]) -> Vec<u8> {
+    use crate::history::Fun;
+    use crate::workload::OpStatus;
+    let mut csv = Vec::with_capacity(64 + ops.len() * 64);
+    csv.extend_from_slice(b"process,f,intended_ns,invoke_ns,end_ns,latency_ns,status,attempts\n");
+    for o in ops {
+        let f: &[u8] = match o.f {
+            Fun::Read => b"read",
+            Fun::Write => b"write",
+            Fun::Cas => b"cas",
+        };
+        let status: &[u8] = match o.status {
+            OpStatus::Ok => b"ok",
+            OpStatus::Fail => b"fail",
+            OpStatus::Info => b"info",
+        };
+        push_u64(&mut csv, o.process);
+        csv.push(b',');
+        csv.extend_from_slice(f);
+        for n in [o.intended_ns, o.invoke_ns, o.end_ns, o.latency_ns()] {
+            csv.push(b',');
+            push_u64(&mut csv, n);
+        }
+        csv.push(b',');
+        csv.extend_from_slice(status);
+        csv.push(b',');
+        push_u64(&mut csv, o.attempts.into());
+        csv.push(b'\n');
+    }
+    csv
+}
+
+/// `n` in decimal.
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 /// Saves the scenario as run.
@@ -104,6 +142,35 @@ fn sorted_dirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
+/// Reads the operations `save_run` wrote to ops.csv; an error names the file and line.
+fn read_ops_csv(path: &Path) -> Result<Vec<OpRecord>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut ops = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        let bad = |what: &str| format!("{}:{}: {what} in `{line}`", path.display(), i + 1);
+        let cols: Vec<&str> = line.split(',').collect();
+        if cols.len() != 8 {
+            return Err(bad("expected 8 comma-separated columns"));
+        }
+        let num = |c: usize, name: &str| {
+            cols[c]
+                .parse::<u64>()
+                .map_err(|_| bad(&format!("`{name}` is not a number")))
+        };
+        let word = |c: usize| serde_json::Value::String(cols[c].to_string());
+        ops.push(OpRecord {
+            process: num(0, "process")?,
+            f: serde_json::from_value(word(1)).map_err(|_| bad("`f` is not read, write or cas"))?,
+            intended_ns: num(2, "intended_ns")?,
+            invoke_ns: num(3, "invoke_ns")?,
+            end_ns: num(4, "end_ns")?,
+            status: serde_json::from_value(word(6)).map_err(|_| bad("`status` is not ok, fail or info"))?,
+            attempts: num(7, "attempts")? as u32,
+        });
+    }
+    Ok(ops)
+}
+
 /// Loads every saved scenario and run under `root/runs`, and every sweep.
 pub fn load(root: &Path) -> Result<(Vec<ScenarioResults>, Vec<SweepResult>), String> {
     let mut scenarios = Vec::new();
@@ -125,7 +192,8 @@ pub fn load(root: &Path) -> Result<(Vec<ScenarioResults>, Vec<SweepResult>), Str
                 runs: Vec::new(),
             };
             for rdir in sorted_dirs(&sdir)?.into_iter().filter(|p| p.is_dir()) {
-                let output: RunOutput = read_json(&rdir.join("run.json"))?;
+                let mut output: RunOutput = read_json(&rdir.join("run.json"))?;
+                output.ops = read_ops_csv(&rdir.join("ops.csv"))?;
                 let summary: Summary = read_json(&rdir.join("summary.json"))?;
                 results.runs.push(RunResult { output, summary });
             }
@@ -145,4 +213,96 @@ pub fn load(root: &Path) -> Result<(Vec<ScenarioResults>, Vec<SweepResult>), Str
         }
     }
     Ok((scenarios, sweeps))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::verdict::check_history;
+    use crate::metrics::summarize;
+
+    #[test]
+    fn a_saved_run_loads_back_with_every_operation() {
+        let scenario = Scenario::parse(
+            "name = \"tiny\"\nduration = \"300ms\"\n[cluster]\nnodes = 3\n[workload]\nclients = 2\n",
+            "tiny",
+        )
+        .unwrap();
+        let output = crate::run::run_protocol("raft", &scenario, &crate::run::RunOptions::default()).unwrap();
+        let summary = summarize(&output, check_history(&output.history));
+        let dir = tempfile::tempdir().unwrap();
+        save_scenario(dir.path(), &scenario, "inline").unwrap();
+        save_run(
+            dir.path(),
+            &RunResult {
+                output: output.clone(),
+                summary,
+            },
+        )
+        .unwrap();
+        let (loaded, _) = load(dir.path()).unwrap();
+        assert!(!output.ops.is_empty());
+        assert_eq!(loaded[0].runs[0].output.ops, output.ops);
+    }
+
+    #[test]
+    fn ops_csv_lines_are_the_formatted_records_in_lower_case() {
+        use crate::history::Fun;
+        use crate::workload::OpStatus;
+        let ops = [
+            OpRecord {
+                process: 0,
+                f: Fun::Read,
+                intended_ns: 0,
+                invoke_ns: 7,
+                end_ns: 10,
+                status: OpStatus::Ok,
+                attempts: 1,
+            },
+            OpRecord {
+                process: 18_446_744_073_709_551_615,
+                f: Fun::Cas,
+                intended_ns: 1_000_000_007,
+                invoke_ns: 1_000_000_008,
+                end_ns: 9_000_000_000_000,
+                status: OpStatus::Info,
+                attempts: 4_000_000_000,
+            },
+            OpRecord {
+                process: 12,
+                f: Fun::Write,
+                intended_ns: 5,
+                invoke_ns: 5,
+                end_ns: 5,
+                status: OpStatus::Fail,
+                attempts: 0,
+            },
+        ];
+        let mut expected =
+            String::from("process,f,intended_ns,invoke_ns,end_ns,latency_ns,status,attempts\n");
+        for o in &ops {
+            expected += &format!(
+                "{},{:?},{},{},{},{},{:?},{}\n",
+                o.process,
+                o.f,
+                o.intended_ns,
+                o.invoke_ns,
+                o.end_ns,
+                o.latency_ns(),
+                o.status,
+                o.attempts
+            )
+            .to_lowercase();
+        }
+        assert_eq!(String::from_utf8(ops_csv(&ops)).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_damaged_ops_file_is_reported_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ops.csv");
+        std::fs::write(&path, "header\n1,write,1,2,3,2,ok,1\n1,wrote,1,2,3,2,ok,1\n").unwrap();
+        let err = read_ops_csv(&path).unwrap_err();
+        assert!(err.contains("ops.csv:3") && err.contains("`f`"), "{err}");
+    }
 }

@@ -185,6 +185,17 @@ struct Slot<L: ReplicatedLog> {
     stats: NodeStats,
 }
 
+thread_local! {
+    static CATCHING_PROTOCOL_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is inside [`Simulation::run_until`], where a panic is a protocol
+/// assertion that the run records as a violation. The binary's panic hook stays quiet for
+/// those, so a run that catches a broken protocol does not also spray backtraces.
+pub fn catching_protocol_panics() -> bool {
+    CATCHING_PROTOCOL_PANICS.with(|c| c.get())
+}
+
 /// A simulated cluster running protocol `L`.
 pub struct Simulation<L: ReplicatedLog> {
     cfg: SimConfig,
@@ -267,6 +278,7 @@ impl<L: ReplicatedLog> Simulation<L> {
     /// and halts the simulation: the run still ends with its history and trace, so a broken
     /// protocol is reported and saved like any other violation instead of aborting a campaign.
     pub fn run_until(&mut self, until: Nanos, driver: &mut impl Driver<L>) {
+        let outer = CATCHING_PROTOCOL_PANICS.replace(true);
         while !self.halted {
             let Some((time, event)) = self.queue.pop_until(until) else {
                 break;
@@ -285,6 +297,7 @@ impl<L: ReplicatedLog> Simulation<L> {
                 self.halted = true;
             }
         }
+        CATCHING_PROTOCOL_PANICS.set(outer);
         self.now = self.now.max(until);
     }
 
@@ -474,7 +487,9 @@ impl<L: ReplicatedLog> Simulation<L> {
                 },
                 Action::Commit { index, cmd } => {
                     self.invariants.on_commit(self.now, id, index, cmd.id());
-                    let applied = slot.kv.apply(&cmd);
+                    // Every replica applies; only the one a client waits on copies the
+                    // result out of the store.
+                    let applied = slot.kv.apply_shared(&cmd);
                     if let Command::Client(c) = &cmd
                         && let Some(result) = applied.result()
                         && slot.waiting.remove(&(c.client, c.seq))
@@ -483,7 +498,7 @@ impl<L: ReplicatedLog> Simulation<L> {
                         let reply = ClientReply {
                             node: id,
                             seq: c.seq,
-                            result: Ok(result.clone()),
+                            result: Ok(result.to_result()),
                         };
                         let at = self.now + cost + self.net.client_hop(&mut self.rng);
                         self.queue.push(

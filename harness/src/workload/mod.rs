@@ -14,7 +14,8 @@
 
 pub mod keys;
 
-use crate::history::{Call, Event, Fun, Outcome};
+use crate::check::fxhash::FxHashMap;
+use crate::history::{Call, Event, Fun, Outcome, Value};
 use crate::scenario::{LoopMode, WorkloadSpec};
 use crate::sim::ClientReply;
 use keys::{KeyChooser, key_name};
@@ -23,7 +24,7 @@ use replog::command::ClientCommand;
 use replog::rng::{DetRng, rng_for};
 use replog::{ClientId, CmdId, KvResult, Nanos, NodeId, Op};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// What the workload asks its driver to do.
@@ -87,7 +88,10 @@ enum Phase {
 #[derive(Debug)]
 struct Pending {
     cmd: ClientCommand,
-    key: String,
+    key: Arc<str>,
+    key_index: usize,
+    /// Where its invocation is in the history (which holds the value it writes).
+    invoke_event: u32,
     call: Call,
     intended: Nanos,
     invoked: Nanos,
@@ -107,7 +111,73 @@ struct Client {
     op: Option<Pending>,
     timer_gen: u64,
     /// The last value this client knows each key held, used as a cas's expected value.
-    last_seen: BTreeMap<usize, Option<String>>,
+    last_seen: LastSeen,
+}
+
+/// Per key, the history event holding the last value a client saw the key hold (a read's
+/// completion, or the invocation of a write or cas that took effect). Integers, not the
+/// values: a client overwrites an entry on almost every operation, and dropping the value it
+/// replaced touched memory written long before; the value is looked up only for a cas.
+#[derive(Debug)]
+enum LastSeen {
+    /// Indexed by key; [`NOT_SEEN`] where unknown. For small key spaces.
+    Dense(Vec<u32>),
+    Sparse(FxHashMap<usize, u32>),
+}
+
+const NOT_SEEN: u32 = u32::MAX;
+
+impl LastSeen {
+    fn new(keys: usize, clients: usize) -> Self {
+        if keys.saturating_mul(clients) <= 1 << 20 {
+            LastSeen::Dense(vec![NOT_SEEN; keys])
+        } else {
+            LastSeen::Sparse(FxHashMap::default())
+        }
+    }
+
+    fn get(&self, key: usize) -> Option<u32> {
+        match self {
+            LastSeen::Dense(v) => v.get(key).copied().filter(|&e| e != NOT_SEEN),
+            LastSeen::Sparse(m) => m.get(&key).copied(),
+        }
+    }
+
+    fn set(&mut self, key: usize, event: usize) {
+        let event = u32::try_from(event).expect("fewer than 2^32 history events");
+        match self {
+            LastSeen::Dense(v) => {
+                if key >= v.len() {
+                    v.resize(key + 1, NOT_SEEN);
+                }
+                v[key] = event;
+            }
+            LastSeen::Sparse(m) => {
+                m.insert(key, event);
+            }
+        }
+    }
+
+    fn forget(&mut self, key: usize) {
+        match self {
+            LastSeen::Dense(v) => {
+                if let Some(e) = v.get_mut(key) {
+                    *e = NOT_SEEN;
+                }
+            }
+            LastSeen::Sparse(m) => {
+                m.remove(&key);
+            }
+        }
+    }
+}
+
+/// The value a last-seen event holds: a read's result, or what a write or cas wrote.
+fn seen_value(e: &Event) -> Option<Arc<str>> {
+    match &e.value {
+        Value::Str(v) | Value::Pair(_, v) => Some(Arc::clone(v)),
+        _ => None,
+    }
 }
 
 /// All clients of a run.
@@ -125,6 +195,8 @@ pub struct Workload {
     /// Finished operations.
     pub ops: Vec<OpRecord>,
     value_pad: String,
+    /// Key names by index, made on first use and shared by every event that names the key.
+    key_names: Vec<Option<Arc<str>>>,
 }
 
 impl Workload {
@@ -141,7 +213,7 @@ impl Workload {
                 phase: Phase::Idle,
                 op: None,
                 timer_gen: 0,
-                last_seen: BTreeMap::new(),
+                last_seen: LastSeen::new(spec.keys, spec.clients),
             })
             .collect();
         Workload {
@@ -156,7 +228,16 @@ impl Workload {
             history: Vec::new(),
             ops: Vec::new(),
             value_pad: "x".repeat(spec.value_size),
+            key_names: Vec::new(),
         }
+    }
+
+    /// The shared name of key `i`.
+    fn key_name(&mut self, i: usize) -> Arc<str> {
+        if i >= self.key_names.len() {
+            self.key_names.resize(i + 1, None);
+        }
+        Arc::clone(self.key_names[i].get_or_insert_with(|| key_name(i).into()))
     }
 
     /// Starts the clients at `now`.
@@ -289,22 +370,21 @@ impl Workload {
                 }
             }
             Ok(result) => {
-                let key_index = key_index(&op.key);
+                let key_index = op.key_index;
+                // A read's completion is the next event: `end_op` pushes it below.
+                let completion = self.history.len();
                 let outcome = match (&op.call, result) {
                     (Call::Read, KvResult::Read(v)) => {
-                        c.last_seen.insert(key_index, v.clone());
-                        Outcome::Ok(v.clone())
+                        c.last_seen.set(key_index, completion);
+                        Outcome::Ok(v.as_deref().map(Arc::from))
                     }
-                    (Call::Write(v), KvResult::Written) => {
-                        c.last_seen.insert(key_index, Some(v.clone()));
-                        Outcome::Ok(None)
-                    }
-                    (Call::Cas { new, .. }, KvResult::Cas { applied: true }) => {
-                        c.last_seen.insert(key_index, Some(new.clone()));
+                    (Call::Write(_), KvResult::Written)
+                    | (Call::Cas { .. }, KvResult::Cas { applied: true }) => {
+                        c.last_seen.set(key_index, op.invoke_event as usize);
                         Outcome::Ok(None)
                     }
                     (Call::Cas { .. }, KvResult::Cas { applied: false }) => {
-                        c.last_seen.remove(&key_index);
+                        c.last_seen.forget(key_index);
                         Outcome::Fail
                     }
                     (call, result) => panic!("client {client}: reply {result:?} does not answer {call:?}"),
@@ -342,44 +422,53 @@ impl Workload {
 
     fn begin_op(&mut self, i: usize, now: Nanos, intended: Nanos, out: &mut Vec<ClientAction>) {
         let key_i = self.keys.pick(&mut self.clients[i].rng);
+        let key = self.key_name(key_i);
         let mix = &self.spec.mix;
         let c = &mut self.clients[i];
         c.seq += 1;
-        let key = key_name(key_i);
         let roll = c.rng.random::<f64>() * (mix.read + mix.write + mix.cas);
         let unique = || {
-            let mut v = format!("{}-{}", c.id, c.seq);
+            use std::fmt::Write;
+            let mut v = String::with_capacity(self.spec.value_size.max(24));
+            let _ = write!(v, "{}-{}", c.id, c.seq);
             if v.len() < self.spec.value_size {
                 v.push_str(&self.value_pad[..self.spec.value_size - v.len()]);
             }
             v
         };
+        // The operation carries its own strings (the replicated command's format); the call,
+        // the history and the client's memory share one copy of each value.
         let (call, op) = if roll < mix.read {
-            (Call::Read, Op::Get { key: key.clone() })
+            (Call::Read, Op::Get { key: key.to_string() })
         } else if roll < mix.read + mix.write {
             let v = unique();
             (
-                Call::Write(v.clone()),
+                Call::Write(v.as_str().into()),
                 Op::Put {
-                    key: key.clone(),
+                    key: key.to_string(),
                     value: v,
                 },
             )
         } else {
             let new = unique();
-            let expected = c.last_seen.get(&key_i).cloned().flatten();
+            let expected = c
+                .last_seen
+                .get(key_i)
+                .and_then(|e| self.history.get(e as usize))
+                .and_then(seen_value);
             (
                 Call::Cas {
                     expected: expected.clone(),
-                    new: new.clone(),
+                    new: new.as_str().into(),
                 },
                 Op::Cas {
-                    key: key.clone(),
-                    expected,
+                    key: key.to_string(),
+                    expected: expected.as_deref().map(str::to_string),
                     new,
                 },
             )
         };
+        let invoke_event = u32::try_from(self.history.len()).expect("fewer than 2^32 history events");
         self.history.push(Event::invoke(c.process, &key, &call, now));
         c.op = Some(Pending {
             cmd: ClientCommand {
@@ -388,6 +477,8 @@ impl Workload {
                 op: Arc::new(op),
             },
             key,
+            key_index: key_i,
+            invoke_event,
             call,
             intended,
             invoked: now,
@@ -444,10 +535,6 @@ impl Workload {
             attempts: op.attempts,
         });
     }
-}
-
-fn key_index(key: &str) -> usize {
-    key[1..].parse().expect("keys are named k<index>")
 }
 
 #[cfg(test)]

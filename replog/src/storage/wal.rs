@@ -204,6 +204,43 @@ fn scan_segment(bytes: &[u8]) -> (Vec<Vec<u8>>, Option<(u64, DamageKind)>) {
     (records, None)
 }
 
+/// Appends `payload` to `out` framed as one record (length, CRC32C, payload): the bytes
+/// [`Wal::append`] writes for it.
+pub fn frame_record(out: &mut Vec<u8>, payload: &[u8]) {
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&crc32c::crc32c(payload).to_le_bytes());
+    out.extend_from_slice(payload);
+}
+
+/// The bytes of one segment holding `payloads` in order: the magic, then each framed record,
+/// as [`Wal::append`] and [`Wal::sync`] would leave them in a fresh segment file.
+pub fn encode_segment<P: AsRef<[u8]>>(payloads: &[P]) -> Vec<u8> {
+    let mut out = SEGMENT_MAGIC.to_vec();
+    for p in payloads {
+        frame_record(&mut out, p.as_ref());
+    }
+    out
+}
+
+/// Recovers one segment from its bytes, by the rules [`Wal::read`] applies to each segment
+/// file: every intact record before the first damaged one, and where and how it is damaged.
+/// `segment` is the name a [`Damage`] reports; `later_segments` is left empty. For callers
+/// that hold a log in memory (the simulator's corruption experiments).
+pub fn recover_segment(segment: &Path, bytes: &[u8]) -> Recovery {
+    let (records, damage) = scan_segment(bytes);
+    let tail = match damage {
+        None => Tail::Clean,
+        Some((offset, kind)) => Tail::Damaged(Damage {
+            segment: segment.to_path_buf(),
+            offset,
+            kind,
+            discarded_bytes: bytes.len() as u64 - offset,
+            later_segments: Vec::new(),
+        }),
+    };
+    Recovery { records, tail }
+}
+
 impl Wal {
     /// Reads the log in `dir` without changing anything.
     pub fn read(dir: &Path) -> Result<Recovery, StorageError> {
@@ -211,16 +248,10 @@ impl Wal {
         let mut records = Vec::new();
         for (i, (_, path)) in segments.iter().enumerate() {
             let bytes = fs::read(path).map_err(|e| StorageError::io(path, e))?;
-            let (mut good, damage) = scan_segment(&bytes);
-            records.append(&mut good);
-            if let Some((offset, kind)) = damage {
-                let damage = Damage {
-                    segment: path.clone(),
-                    offset,
-                    kind,
-                    discarded_bytes: bytes.len() as u64 - offset,
-                    later_segments: segments[i + 1..].iter().map(|(_, p)| p.clone()).collect(),
-                };
+            let mut segment = recover_segment(path, &bytes);
+            records.append(&mut segment.records);
+            if let Tail::Damaged(mut damage) = segment.tail {
+                damage.later_segments = segments[i + 1..].iter().map(|(_, p)| p.clone()).collect();
                 return Ok(Recovery {
                     records,
                     tail: Tail::Damaged(damage),
@@ -286,9 +317,7 @@ impl Wal {
         {
             self.roll()?;
         }
-        self.buf.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        self.buf.extend_from_slice(&crc32c::crc32c(payload).to_le_bytes());
-        self.buf.extend_from_slice(payload);
+        frame_record(&mut self.buf, payload);
         self.segment_len += framed;
         Ok(())
     }
@@ -444,6 +473,30 @@ mod tests {
             panic!("flipped byte not detected")
         };
         assert_eq!(d.offset, second as u64);
+        assert!(matches!(d.kind, DamageKind::ChecksumMismatch { .. }), "{d}");
+    }
+
+    #[test]
+    fn a_segment_encoded_in_memory_recovers_like_the_file_and_reports_a_flipped_bit() {
+        let dir = tempfile::tempdir().unwrap();
+        write_log(dir.path(), &payloads(4), WalOptions::default());
+        let seg = only_segment(dir.path());
+        let on_disk = fs::read(&seg).unwrap();
+        assert_eq!(encode_segment(&payloads(4)), on_disk, "same bytes as Wal::append");
+
+        let mut bytes = on_disk;
+        let third =
+            SEGMENT_MAGIC.len() + 2 * RECORD_HEADER_LEN + payloads(2).iter().map(Vec::len).sum::<usize>();
+        bytes[third + RECORD_HEADER_LEN + 1] ^= 0x08;
+        fs::write(&seg, &bytes).unwrap();
+        let from_file = Wal::read(dir.path()).unwrap();
+        let in_memory = recover_segment(&seg, &bytes);
+        assert_eq!(in_memory.records, payloads(2));
+        assert_eq!(in_memory.tail, from_file.tail);
+        let Tail::Damaged(d) = in_memory.tail else {
+            panic!("flipped bit not detected")
+        };
+        assert_eq!(d.offset, third as u64);
         assert!(matches!(d.kind, DamageKind::ChecksumMismatch { .. }), "{d}");
     }
 

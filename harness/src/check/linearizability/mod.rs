@@ -28,11 +28,11 @@ mod witness;
 
 pub use witness::{CONTEXT_PER_VALUE, Violation, WitnessOp};
 
+use crate::check::fxhash::FxHashMap;
 use crate::history::Operation;
 use model::{Subject, prepare};
 use search::{Effort, Found, Limits, search};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -118,10 +118,13 @@ pub fn check_within(ops: &[Operation], budget: &Budget) -> Verdict {
         max_steps: budget.steps_per_key.unwrap_or(u64::MAX),
         deadline,
     };
-    let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    // Group by key with a hash map (few keys, millions of operations), then order the keys.
+    let mut groups: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
     for (i, op) in ops.iter().enumerate() {
-        by_key.entry(op.key.as_str()).or_default().push(i);
+        groups.entry(&*op.key).or_default().push(i);
     }
+    let mut by_key: Vec<(&str, Vec<usize>)> = groups.into_iter().collect();
+    by_key.sort_unstable_by_key(|&(key, _)| key);
 
     let mut keys = Vec::with_capacity(by_key.len());
     let mut violations = Vec::new();

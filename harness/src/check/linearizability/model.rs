@@ -13,8 +13,9 @@
 //! A required operation must take effect between its invocation and completion; an *optional*
 //! one at any time after its invocation, or never (Jepsen's `:info`).
 
+use crate::check::fxhash::FxHashMap;
 use crate::history::{Call, Operation, Outcome};
-use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A register state, interned per key. Only values some operation reads or expects get their
 /// own number: every other value behaves alike (nothing can tell them apart), so they share
@@ -162,15 +163,15 @@ fn needed_values(ops: &[SearchOp], values: usize) -> Vec<bool> {
 /// nothing.
 fn step_of(s: &Subject, values: &Interner) -> Option<(Step, bool)> {
     let outcome = if s.relaxed { &Outcome::Info } else { &s.op.outcome };
-    let written = |v: &String| values.get(Some(v));
+    let written = |v: &Arc<str>| values.get(Some(v));
     match (&s.op.call, outcome) {
-        (Call::Read, Outcome::Ok(read)) => Some((Step::Read(values.get(read.as_ref())), true)),
+        (Call::Read, Outcome::Ok(read)) => Some((Step::Read(values.get(read.as_deref())), true)),
         (Call::Read, Outcome::Fail | Outcome::Info) => None,
         (Call::Write(v), Outcome::Ok(_)) => Some((Step::Write(written(v)), true)),
         (Call::Write(v), Outcome::Info) => Some((Step::Write(written(v)), false)),
         (Call::Write(_), Outcome::Fail) => None,
         (Call::Cas { expected, new }, outcome) => {
-            let expected = values.get(expected.as_ref());
+            let expected = values.get(expected.as_deref());
             let new = written(new);
             Some(match outcome {
                 Outcome::Ok(_) => (Step::Cas { expected, new }, true),
@@ -209,16 +210,16 @@ fn give_observed_writes_deadlines(ops: &mut [SearchOp], values: usize) {
 
 /// Numbers for the values that operations read or expect, in order of first appearance.
 struct Interner<'a> {
-    ids: HashMap<&'a str, Value>,
+    ids: FxHashMap<&'a str, Value>,
 }
 
 impl<'a> Interner<'a> {
     fn observed_in(subjects: &[Subject<'a>]) -> Self {
-        let mut ids = HashMap::new();
+        let mut ids = FxHashMap::default();
         let mut next = FIRST_OBSERVED;
-        let mut intern = |v: &'a Option<String>| {
+        let mut intern = |v: &'a Option<Arc<str>>| {
             if let Some(v) = v {
-                ids.entry(v.as_str()).or_insert_with(|| {
+                ids.entry(&**v).or_insert_with(|| {
                     next += 1;
                     next - 1
                 });
@@ -237,10 +238,10 @@ impl<'a> Interner<'a> {
         Interner { ids }
     }
 
-    fn get(&self, v: Option<&String>) -> Value {
+    fn get(&self, v: Option<&str>) -> Value {
         match v {
             None => ABSENT,
-            Some(v) => self.ids.get(v.as_str()).copied().unwrap_or(UNOBSERVED),
+            Some(v) => self.ids.get(v).copied().unwrap_or(UNOBSERVED),
         }
     }
 

@@ -26,9 +26,8 @@
 //!   reads, the common case, all share one step.
 
 use super::model::{ABSENT, SearchOp, Step, Value};
+use crate::check::fxhash::FxHashSet;
 use std::collections::HashMap;
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Instant;
 
 /// How much the search may spend.
@@ -125,7 +124,7 @@ struct Search<'a> {
     /// Per twin class: how many are linearized (always the earliest ones).
     twins_used: Vec<u32>,
     linearized: Linearized,
-    memo: HashSet<MemoKey, BuildHasherDefault<FxHasher>>,
+    memo: FxHashSet<MemoKey>,
     effort: Effort,
 }
 
@@ -171,7 +170,7 @@ impl<'a> Search<'a> {
             twin,
             twins_used,
             linearized: Linearized::new(ops.len()),
-            memo: HashSet::default(),
+            memo: FxHashSet::with_capacity_and_hasher(ops.len(), Default::default()),
             effort: Effort::default(),
         };
         search.link(REQUIRED, &required);
@@ -417,7 +416,7 @@ impl Linearized {
         MemoKey {
             state,
             lo: self.lo as u32,
-            words: self.words[self.lo..self.hi].into(),
+            words: Words::new(&self.words[self.lo..self.hi]),
         }
     }
 }
@@ -428,45 +427,54 @@ impl Linearized {
 struct MemoKey {
     state: Value,
     lo: u32,
-    words: Box<[u64]>,
+    words: Words,
 }
 
-/// The Fx hash (as in rustc): the memo's keys are our own, so a fast hash with no defence
-/// against adversarial keys is the right trade.
-#[derive(Default)]
-struct FxHasher {
-    hash: u64,
+/// The words of a [`MemoKey`]: almost always one or two, kept inline then (the memo holds a
+/// key per state reached, and a heap allocation per key cost more than the search itself).
+enum Words {
+    Inline { len: u8, words: [u64; 2] },
+    Heap(Box<[u64]>),
 }
 
-impl FxHasher {
-    fn add(&mut self, word: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
+impl Words {
+    fn new(words: &[u64]) -> Self {
+        match *words {
+            [] => Words::Inline {
+                len: 0,
+                words: [0; 2],
+            },
+            [a] => Words::Inline {
+                len: 1,
+                words: [a, 0],
+            },
+            [a, b] => Words::Inline {
+                len: 2,
+                words: [a, b],
+            },
+            _ => Words::Heap(words.into()),
         }
     }
 
-    fn write_u32(&mut self, i: u32) {
-        self.add(i.into());
+    fn as_slice(&self) -> &[u64] {
+        match self {
+            Words::Inline { len, words } => &words[..*len as usize],
+            Words::Heap(words) => words,
+        }
     }
+}
 
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
+impl PartialEq for Words {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
     }
+}
 
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
+impl Eq for Words {}
 
-    fn finish(&self) -> u64 {
-        self.hash
+impl std::hash::Hash for Words {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
     }
 }
 

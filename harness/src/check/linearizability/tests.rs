@@ -8,6 +8,7 @@
 use super::*;
 use crate::check::synth::{self, Bug, Workload};
 use crate::history::{Call, Outcome};
+use std::sync::Arc;
 
 // ---------------------------------------------------------------------------------------------
 // Building histories. Times are nanoseconds; each helper's last two arguments are the
@@ -45,12 +46,12 @@ fn write_info(p: u64, v: &str, from: u64) -> Operation {
 }
 
 fn read(p: u64, v: Option<&str>, from: u64, to: u64) -> Operation {
-    op(p, Call::Read, Outcome::Ok(v.map(String::from)), from, Some(to))
+    op(p, Call::Read, Outcome::Ok(v.map(Arc::from)), from, Some(to))
 }
 
 fn cas_call(expected: Option<&str>, new: &str) -> Call {
     Call::Cas {
-        expected: expected.map(String::from),
+        expected: expected.map(Arc::from),
         new: new.into(),
     }
 }
@@ -120,7 +121,7 @@ fn assert_witness_is_genuine_and_minimal(h: &[Operation], v: &Violation) {
         .iter()
         .map(|w| {
             let op = &h[w.index];
-            assert_eq!(op.key, v.key, "witness op {} is on another key", w.index);
+            assert_eq!(*op.key, *v.key, "witness op {} is on another key", w.index);
             if w.relaxed { as_info(op) } else { op.clone() }
         })
         .collect();
@@ -136,7 +137,7 @@ fn assert_witness_is_genuine_and_minimal(h: &[Operation], v: &Violation) {
     );
     let in_witness: Vec<usize> = indices(v);
     let mut weakened: Vec<Operation> = (0..h.len())
-        .filter(|i| !in_witness.contains(i) && h[*i].key == v.key && !is_observation(&h[*i]))
+        .filter(|i| !in_witness.contains(i) && *h[*i].key == *v.key && !is_observation(&h[*i]))
         .map(|i| as_info(&h[i]))
         .chain(witness.iter().cloned())
         .collect();
@@ -534,7 +535,7 @@ fn a_violation_in_a_long_history_shrinks_to_the_three_operations_at_fault() {
     let ids = indices(&v);
     assert_eq!(h[ids[0]].call, Call::Write("v18".into()), "{v}");
     assert!(
-        matches!(&h[ids[1]].call, Call::Write(w) if w == "v19" || w == "v20"),
+        matches!(&h[ids[1]].call, Call::Write(w) if &**w == "v19" || &**w == "v20"),
         "{v}"
     );
     assert_eq!(ids[2], stale);
@@ -644,9 +645,9 @@ fn some_order(ops: &[&Operation], done: &mut [bool], state: Option<&str>) -> boo
         let o = ops[next];
         let after = match (&o.call, &o.outcome) {
             (Call::Read, Outcome::Ok(v)) => (v.as_deref() == state).then_some(state),
-            (Call::Write(v), _) => Some(Some(v.as_str())),
+            (Call::Write(v), _) => Some(Some(&**v)),
             (Call::Cas { expected, .. }, Outcome::Fail) => (expected.as_deref() != state).then_some(state),
-            (Call::Cas { expected, new }, _) => (expected.as_deref() == state).then_some(Some(new.as_str())),
+            (Call::Cas { expected, new }, _) => (expected.as_deref() == state).then_some(Some(&**new)),
             (Call::Read, _) => unreachable!("dropped"),
         };
         if let Some(after) = after {
@@ -666,7 +667,8 @@ fn some_order(ops: &[&Operation], done: &mut [bool], state: Option<&str>) -> boo
 fn random_history(rng: &mut rand_chacha::ChaCha8Rng, ops: usize) -> Vec<Operation> {
     use rand::RngExt;
     let values = ["a", "b", "c"];
-    let value = |rng: &mut rand_chacha::ChaCha8Rng| values[rng.random_range(0..values.len())].to_string();
+    let value =
+        |rng: &mut rand_chacha::ChaCha8Rng| Arc::<str>::from(values[rng.random_range(0..values.len())]);
     let mut h: Vec<Operation> = (0..ops)
         .map(|p| {
             let invoke = rng.random_range(0..30);
@@ -810,7 +812,7 @@ fn every_injected_bug_is_caught_with_a_genuine_minimal_witness() {
                 assert_eq!(verdict.result, Linearizability::NotLinearizable, "{bug:?} {w:?}");
                 let v = &verdict.violations[0];
                 assert_eq!(verdict.violations.len(), 1, "{bug:?} {w:?}\n{verdict}");
-                assert_eq!(v.key, h[injected.culprit].key, "{bug:?} {w:?}");
+                assert_eq!(*v.key, *h[injected.culprit].key, "{bug:?} {w:?}");
                 // Without an operation the bug changed, the witness would be part of a
                 // linearizable history, and so linearizable itself. (A cas reported failed
                 // is an observation the witness may leave out; its context then shows it.)

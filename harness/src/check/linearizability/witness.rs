@@ -51,10 +51,10 @@ impl WitnessOp {
         let call = match &op.call {
             Call::Read => "read".to_string(),
             Call::Write(v) => format!("write {v}"),
-            Call::Cas { expected, new } => format!("cas {} -> {new}", show(expected.as_ref())),
+            Call::Cas { expected, new } => format!("cas {} -> {new}", show(expected.as_deref())),
         };
         let outcome = match (&op.call, &op.outcome) {
-            (Call::Read, Outcome::Ok(v)) => format!("ok {}", show(v.as_ref())),
+            (Call::Read, Outcome::Ok(v)) => format!("ok {}", show(v.as_deref())),
             (_, Outcome::Ok(_)) => "ok".to_string(),
             (_, Outcome::Fail) => "fail".to_string(),
             (_, Outcome::Info) => "info".to_string(),
@@ -103,7 +103,7 @@ pub(crate) fn context(ops: &[&Operation], members: &[(usize, bool)]) -> Vec<usiz
         let failed: Vec<usize> = (0..ops.len())
             .filter(|i| !in_witness.contains(i))
             .filter(|&i| ops[i].outcome == Outcome::Fail && ops[i].invoke_ns < by)
-            .filter(|&i| matches!(&ops[i].call, Call::Write(v) | Call::Cas { new: v, .. } if v == value))
+            .filter(|&i| matches!(&ops[i].call, Call::Write(v) | Call::Cas { new: v, .. } if **v == *value))
             .collect();
         out.extend(failed.iter().rev().take(CONTEXT_PER_VALUE));
     }
@@ -120,8 +120,8 @@ fn writes(op: &Operation) -> Option<&str> {
     }
 }
 
-fn show(v: Option<&String>) -> &str {
-    v.map_or("nil", String::as_str)
+fn show(v: Option<&str>) -> &str {
+    v.unwrap_or("nil")
 }
 
 impl fmt::Display for Violation {
