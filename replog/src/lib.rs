@@ -24,6 +24,7 @@
 pub mod command;
 pub mod config;
 pub mod conformance;
+pub mod fxhash;
 pub mod kv;
 pub mod log;
 pub mod null;
