@@ -1,9 +1,9 @@
 //! The linearizability checker against an outside corpus: Jepsen's histories of etcd, with
-//! the verdicts Porcupine's test suite asserts (`shared/testdata/jepsen-etcd/VERDICTS.txt`).
+//! the verdicts Porcupine's test suite asserts (`testdata/jepsen-etcd/VERDICTS.txt`).
 //!
-//! The corpus lives beside the repository, not in it: `../shared/testdata/jepsen-etcd` from
-//! the workspace root (override with `WORKBENCH_JEPSEN_ETCD=DIR`). When it is missing these
-//! tests fail and say where they looked.
+//! The corpus is vendored in `testdata/jepsen-etcd` at the workspace root (MIT, see its
+//! LICENSE-porcupine.md), so a fresh clone tests it; `WORKBENCH_JEPSEN_ETCD=DIR` points the
+//! tests elsewhere. When it is missing these tests fail and say where they looked.
 //!
 //! Every log is checked, shrinking included; the whole corpus takes a few seconds in the test
 //! profile. `cargo test -p harness --test checker_corpus -- --nocapture` prints each log's
@@ -20,13 +20,13 @@ const CORPUS_ENV: &str = "WORKBENCH_JEPSEN_ETCD";
 fn corpus_dir() -> PathBuf {
     let dir = match std::env::var_os(CORPUS_ENV) {
         Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/jepsen-etcd"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/jepsen-etcd"),
     };
     assert!(
         dir.join("VERDICTS.txt").is_file(),
         "the Jepsen etcd corpus is missing: no VERDICTS.txt in {}.\n\
-         It lives outside the repository, in ../shared/testdata/jepsen-etcd next to the \
-         workspace root; copy it there or set {CORPUS_ENV}=DIR to where it is.",
+         It is vendored in testdata/jepsen-etcd at the workspace root; restore it there or \
+         set {CORPUS_ENV}=DIR to where it is.",
         dir.display()
     );
     dir

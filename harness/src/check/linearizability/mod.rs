@@ -30,8 +30,8 @@ pub use witness::{CONTEXT_PER_VALUE, Violation, WitnessOp};
 
 use crate::check::fxhash::FxHashMap;
 use crate::history::Operation;
-use model::{Subject, prepare};
-use search::{Effort, Found, Limits, search};
+use model::Steps;
+use search::{Found, Limits, search};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -119,20 +119,28 @@ pub fn check_within(ops: &[Operation], budget: &Budget) -> Verdict {
         deadline,
     };
     // Group by key with a hash map (few keys, millions of operations), then order the keys.
-    let mut groups: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    let mut group_of_key: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut key_of: Vec<u32> = Vec::with_capacity(ops.len());
     for (i, op) in ops.iter().enumerate() {
-        groups.entry(&*op.key).or_default().push(i);
+        let g = *group_of_key.entry(&*op.key).or_insert_with(|| {
+            groups.push((&*op.key, Vec::new()));
+            groups.len() as u32 - 1
+        });
+        groups[g as usize].1.push(i);
+        key_of.push(g);
     }
-    let mut by_key: Vec<(&str, Vec<usize>)> = groups.into_iter().collect();
-    by_key.sort_unstable_by_key(|&(key, _)| key);
+    let steps = Steps::of(ops, &key_of, groups.len());
+    let mut by_key: Vec<usize> = (0..groups.len()).collect();
+    by_key.sort_unstable_by_key(|&g| groups[g].0);
 
     let mut keys = Vec::with_capacity(by_key.len());
     let mut violations = Vec::new();
     let mut shrink_budget = budget.shrink_steps;
-    for (key, indices) in &by_key {
-        let key_ops: Vec<&Operation> = indices.iter().map(|&i| &ops[i]).collect();
+    for g in by_key {
+        let (key, indices) = &groups[g];
         let key_started = Instant::now();
-        let (found, effort) = check_key(&key_ops, &limits);
+        let (found, effort) = search(&steps.prepare(ops, g, indices), &limits);
         keys.push(KeyStats {
             key: key.to_string(),
             result: match found {
@@ -140,12 +148,13 @@ pub fn check_within(ops: &[Operation], budget: &Budget) -> Verdict {
                 Found::Violation { .. } => Linearizability::NotLinearizable,
                 Found::GaveUp => Linearizability::Unknown,
             },
-            operations: key_ops.len(),
+            operations: indices.len(),
             steps: effort.steps,
             states_explored: effort.states,
             elapsed: key_started.elapsed(),
         });
         if let Found::Violation { blocked_at } = found {
+            let key_ops: Vec<&Operation> = indices.iter().map(|&i| &ops[i]).collect();
             let shrunk = minimize::shrink(&key_ops, blocked_at, effort.steps, &mut shrink_budget, deadline);
             let witness_op = |i: usize, relaxed| WitnessOp::new(indices[i], key_ops[i], relaxed);
             violations.push(Violation {
@@ -178,11 +187,6 @@ pub fn check_within(ops: &[Operation], budget: &Budget) -> Verdict {
         violations,
         elapsed: started.elapsed(),
     }
-}
-
-fn check_key(ops: &[&Operation], limits: &Limits) -> (Found, Effort) {
-    let subjects: Vec<Subject> = ops.iter().map(|&op| Subject { op, relaxed: false }).collect();
-    search(&prepare(&subjects), limits)
 }
 
 impl fmt::Display for Verdict {

@@ -104,27 +104,81 @@ pub(crate) struct Subject<'a> {
 ///   Dropping them all at once keeps every remaining operation's view of the register: the
 ///   last write before it wrote a value it needs, so that write was not dropped.
 pub(crate) fn prepare(subjects: &[Subject]) -> Vec<SearchOp> {
-    let values = Interner::observed_in(subjects);
-    let mut ops: Vec<SearchOp> = subjects
+    let mut values = Interner::default();
+    subjects.iter().for_each(|s| values.observe(s));
+    let ops: Vec<SearchOp> = subjects
         .iter()
         .enumerate()
         .filter_map(|(source, s)| {
             let (step, required) = step_of(s, &values)?;
-            let deadline = required.then(|| s.op.complete_ns.unwrap_or(u64::MAX));
-            Some(SearchOp {
-                step,
-                invoke: s.op.invoke_ns,
-                deadline,
-                source,
-            })
+            Some(search_op(s.op, step, required, source))
         })
         .collect();
+    rewrite(ops, values.len())
+}
 
-    give_observed_writes_deadlines(&mut ops, values.len());
+fn search_op(op: &Operation, step: Step, required: bool, source: usize) -> SearchOp {
+    SearchOp {
+        step,
+        invoke: op.invoke_ns,
+        deadline: required.then(|| op.complete_ns.unwrap_or(u64::MAX)),
+        source,
+    }
+}
+
+/// Every key's steps at once: [`Steps::prepare`] gives for one key exactly what [`prepare`]
+/// gives for its operations (none relaxed). The values are interned in two passes over the
+/// whole history in its order, instead of one walk per key: a key's operations are scattered
+/// over the history, so walking them one key at a time missed the cache on almost every
+/// operation and value.
+pub(crate) struct Steps {
+    /// Per operation of the history: its step and whether it is required.
+    steps: Vec<Option<(Step, bool)>>,
+    /// Per key: one past its largest value number.
+    values: Vec<usize>,
+}
+
+impl Steps {
+    /// `key_of[i]` numbers the key of `ops[i]`, in `0..keys`.
+    pub(crate) fn of(ops: &[Operation], key_of: &[u32], keys: usize) -> Self {
+        let mut interners: Vec<Interner> = (0..keys).map(|_| Interner::default()).collect();
+        let subject = |op| Subject { op, relaxed: false };
+        for (op, &k) in ops.iter().zip(key_of) {
+            interners[k as usize].observe(&subject(op));
+        }
+        let steps = ops
+            .iter()
+            .zip(key_of)
+            .map(|(op, &k)| step_of(&subject(op), &interners[k as usize]))
+            .collect();
+        Steps {
+            steps,
+            values: interners.iter().map(Interner::len).collect(),
+        }
+    }
+
+    /// The search operations of key `key`, whose operations are `ops[i]` for `i` in
+    /// `indices` (in history order).
+    pub(crate) fn prepare(&self, ops: &[Operation], key: usize, indices: &[usize]) -> Vec<SearchOp> {
+        let search_ops = indices
+            .iter()
+            .enumerate()
+            .filter_map(|(source, &i)| {
+                let (step, required) = self.steps[i]?;
+                Some(search_op(&ops[i], step, required, source))
+            })
+            .collect();
+        rewrite(search_ops, self.values[key])
+    }
+}
+
+/// The rewrites of [`prepare`] that shrink the search, and the order by invocation.
+fn rewrite(mut ops: Vec<SearchOp>, values: usize) -> Vec<SearchOp> {
+    give_observed_writes_deadlines(&mut ops, values);
     let last_deadline = ops.iter().filter_map(|o| o.deadline).max();
     ops.retain(|o| o.deadline.is_some() || last_deadline.is_some_and(|d| o.invoke <= d));
     if !ops.iter().any(|o| matches!(o.step, Step::CasFailed { .. })) {
-        let needed = needed_values(&ops, values.len());
+        let needed = needed_values(&ops, values);
         ops.retain(|o| o.deadline.is_some() || o.step.written().is_some_and(|v| needed[v as usize]));
     }
     ops.sort_by_key(|o| (o.invoke, o.source));
@@ -209,33 +263,24 @@ fn give_observed_writes_deadlines(ops: &mut [SearchOp], values: usize) {
 }
 
 /// Numbers for the values that operations read or expect, in order of first appearance.
+#[derive(Default)]
 struct Interner<'a> {
     ids: FxHashMap<&'a str, Value>,
 }
 
 impl<'a> Interner<'a> {
-    fn observed_in(subjects: &[Subject<'a>]) -> Self {
-        let mut ids = FxHashMap::default();
-        let mut next = FIRST_OBSERVED;
-        let mut intern = |v: &'a Option<Arc<str>>| {
-            if let Some(v) = v {
-                ids.entry(&**v).or_insert_with(|| {
-                    next += 1;
-                    next - 1
-                });
-            }
+    /// Numbers the value `s` reads or expects, if new.
+    fn observe(&mut self, s: &Subject<'a>) {
+        let outcome = if s.relaxed { &Outcome::Info } else { &s.op.outcome };
+        let observed = match (&s.op.call, outcome) {
+            (Call::Read, Outcome::Ok(read)) => read,
+            (Call::Cas { expected, .. }, Outcome::Ok(_) | Outcome::Fail | Outcome::Info) => expected,
+            _ => return,
         };
-        for s in subjects {
-            let outcome = if s.relaxed { &Outcome::Info } else { &s.op.outcome };
-            match (&s.op.call, outcome) {
-                (Call::Read, Outcome::Ok(read)) => intern(read),
-                (Call::Cas { expected, .. }, Outcome::Ok(_) | Outcome::Fail | Outcome::Info) => {
-                    intern(expected)
-                }
-                _ => {}
-            }
+        if let Some(v) = observed {
+            let next = FIRST_OBSERVED + self.ids.len() as Value;
+            self.ids.entry(&**v).or_insert(next);
         }
-        Interner { ids }
     }
 
     fn get(&self, v: Option<&str>) -> Value {
@@ -269,6 +314,48 @@ mod tests {
     fn prepared(ops: &[Operation]) -> Vec<SearchOp> {
         let subjects: Vec<Subject> = ops.iter().map(|op| Subject { op, relaxed: false }).collect();
         prepare(&subjects)
+    }
+
+    #[test]
+    fn steps_of_the_whole_history_prepare_each_key_as_prepare_does() {
+        use crate::check::synth::{self, Bug, Workload};
+        let mut histories = Vec::new();
+        for seed in 0..4 {
+            let w = Workload {
+                seed,
+                keys: 7,
+                ops: 3_000,
+                ..Workload::default()
+            };
+            histories.push(synth::linearizable(&w));
+            histories.extend(
+                Bug::ALL
+                    .into_iter()
+                    .filter_map(|bug| synth::with_bug(&w, bug))
+                    .map(|i| i.ops),
+            );
+        }
+        for ops in &histories {
+            let mut names: Vec<&str> = ops.iter().map(|o| &*o.key).collect();
+            names.sort_unstable();
+            names.dedup();
+            let key_of: Vec<u32> = ops
+                .iter()
+                .map(|o| names.binary_search(&&*o.key).unwrap() as u32)
+                .collect();
+            let steps = Steps::of(ops, &key_of, names.len());
+            for (k, name) in names.iter().enumerate() {
+                let indices: Vec<usize> = (0..ops.len()).filter(|&i| &*ops[i].key == *name).collect();
+                let subjects: Vec<Subject> = indices
+                    .iter()
+                    .map(|&i| Subject {
+                        op: &ops[i],
+                        relaxed: false,
+                    })
+                    .collect();
+                assert_eq!(steps.prepare(ops, k, &indices), prepare(&subjects), "key {name}");
+            }
+        }
     }
 
     #[test]
