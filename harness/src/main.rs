@@ -112,10 +112,10 @@ enum Command {
     /// change with a lagging log, batching and pipelining, a bit flipped in one node's WAL) and
     /// write their report section.
     #[command(
-        after_help = "Experiments: election, lag, batching, corruption, all\n\nExamples:\n  workbench experiment election --trials 1000\n  workbench experiment all --quick --out /tmp/dd"
+        after_help = "Experiments: election, lag, batching, corruption, scaling, all\n\nExamples:\n  workbench experiment election --trials 1000\n  workbench experiment all --quick --out /tmp/dd"
     )]
     Experiment {
-        /// election, lag, batching, corruption or all.
+        /// election, lag, batching, corruption, scaling or all.
         name: String,
         /// Trials per timeout range in the election experiment (the Raft paper used 1000).
         #[arg(long)]
@@ -841,7 +841,11 @@ fn experiments_correct(d: &ExperimentData) -> bool {
     // Lost entries after a node silently loses a log suffix are the finding, not a failure
     // of the workbench; only a corruption the WAL failed to detect is.
     let corruption = d.corruption.as_ref().is_none_or(|c| c.all_detected());
-    election && lag && batching && corruption
+    let scaling = d
+        .scaling
+        .as_ref()
+        .is_none_or(|s| s.points.iter().all(|p| p.correct));
+    election && lag && batching && corruption && scaling
 }
 
 fn cmd_experiment(
@@ -893,7 +897,16 @@ fn cmd_experiment(
                 ..ExperimentData::default()
             }
         }
-        other => bail!("unknown experiment {other:?}: expected election, lag, batching, corruption or all"),
+        "scaling" => {
+            note(name);
+            ExperimentData {
+                scaling: Some(harness::experiments::scaling::run(&opts)),
+                ..ExperimentData::default()
+            }
+        }
+        other => bail!(
+            "unknown experiment {other:?}: expected election, lag, batching, corruption, scaling or all"
+        ),
     };
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     harness::experiments::save(out, &data).map_err(anyhow::Error::msg)?;

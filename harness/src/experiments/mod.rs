@@ -8,6 +8,7 @@
 //! | `lag.rs` | leader change when the node that times out first lags by K entries: Raft's up-to-date vote rule against Paxos's recovery in phase 1 |
 //! | `partial.rs` | the partial-partition scenarios of the suite: Raft with and without PreVote/CheckQuorum against multi-Paxos |
 //! | `batching.rs` | batching and pipelining on and off for both, as latency against throughput |
+//! | `scaling.rs` | cost per command against cluster size (3 to 15 nodes): messages delivered and the simulator's wall time |
 //! | `corruption.rs` | a bit flipped in a committed entry of one node's WAL: the WAL's recovery detects it, then whether either protocol loses a committed entry (Alagappan et al., FAST 2018) |
 //!
 //! Every run here ends through [`crate::run::conclude`], so the invariants and the
@@ -19,6 +20,7 @@ pub mod corruption;
 pub mod election;
 pub mod lag;
 pub mod partial;
+pub mod scaling;
 
 use crate::check::verdict::check_history;
 use crate::faults::leader_of;
@@ -54,6 +56,8 @@ pub struct ExperimentData {
     pub batching: Option<batching::BatchingData>,
     #[serde(default)]
     pub corruption: Option<corruption::CorruptionData>,
+    #[serde(default)]
+    pub scaling: Option<scaling::ScalingData>,
 }
 
 /// Runs every experiment; `progress(name)` is called as each starts.
@@ -66,11 +70,14 @@ pub fn run_all(opts: &ExperimentOptions, progress: &dyn Fn(&str)) -> ExperimentD
     let batching = batching::run(opts);
     progress("a bit flipped in one node's WAL");
     let corruption = corruption::run(opts);
+    progress("cost per command against cluster size");
+    let scaling = scaling::run(opts);
     ExperimentData {
         election: Some(election),
         lag: Some(lag),
         batching: Some(batching),
         corruption: Some(corruption),
+        scaling: Some(scaling),
     }
 }
 
@@ -107,6 +114,9 @@ pub fn sections(
     }
     if let Some(d) = &data.corruption {
         out.push(corruption::section(plots, d)?);
+    }
+    if let Some(d) = &data.scaling {
+        out.push(scaling::section(plots, d)?);
     }
     Ok(out)
 }

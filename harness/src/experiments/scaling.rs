@@ -1,0 +1,426 @@
+//! What one command costs as the cluster grows: the same offered load on 3 to 15
+//! nodes, for each protocol.
+//!
+//! Two kinds of cost, kept apart because only one of them is deterministic:
+//!
+//! - **work**, counted by the simulator: messages delivered to nodes and bytes sent per
+//!   committed command. A leader that replicates to n-1 followers sends O(n) messages per
+//!   batch, so these should grow about linearly with n and no faster;
+//! - **wall time** of the simulator per committed command on the machine that made the
+//!   report: what an experiment of that size costs to run. It includes clients, the state
+//!   machine on every node and the simulator itself, not the linearizability checker. It is
+//!   the minimum over a few repetitions of the same (deterministic) run, measured one run at
+//!   a time, and it is noisy on a shared machine; the report says so beside it.
+//!
+//! The load is open loop and below what a 15-node leader saturates at, so every size commits
+//! the same commands and the per-command figures compare like with like.
+
+use super::scenario;
+use crate::check::verdict::check_history;
+use crate::metrics::summarize;
+use crate::report::plot::{self, Axis, LineChart, Series};
+use crate::report::{Section, Table};
+use crate::run::{RunOptions, run_protocol};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::Instant;
+
+/// How far from a straight line a cost may be and still be called linear (wall times on a
+/// shared machine move by more than this between runs; the counts do not).
+pub const LINEAR_TOLERANCE: f64 = 0.2;
+
+/// Cluster sizes measured.
+pub const SIZES: [usize; 7] = [3, 5, 7, 9, 11, 13, 15];
+
+/// One (protocol, cluster size) measurement.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScalingPoint {
+    pub protocol: String,
+    pub nodes: usize,
+    pub committed_commands: u64,
+    /// Messages delivered to nodes, per committed command.
+    pub deliveries_per_command: f64,
+    pub bytes_per_command: f64,
+    /// Wall-clock nanoseconds of the simulation per committed command (machine-dependent).
+    pub wall_ns_per_command: f64,
+    pub correct: bool,
+}
+
+/// The whole experiment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScalingData {
+    pub offered_ops_per_s: u64,
+    pub virtual_seconds: f64,
+    pub repetitions: usize,
+    pub points: Vec<ScalingPoint>,
+}
+
+impl ScalingData {
+    /// `protocol`'s points in size order.
+    fn of<'a>(&'a self, protocol: &'a str) -> impl Iterator<Item = &'a ScalingPoint> + 'a {
+        self.points.iter().filter(move |p| p.protocol == protocol)
+    }
+
+    /// The least-squares straight line through `protocol`'s points of `cost` against cluster
+    /// size, and how far the farthest point lies from it (relative to the point).
+    pub fn line_fit(&self, protocol: &str, cost: fn(&ScalingPoint) -> f64) -> Option<LineFit> {
+        let xy: Vec<(f64, f64)> = self.of(protocol).map(|p| (p.nodes as f64, cost(p))).collect();
+        if xy.len() < 2 {
+            return None;
+        }
+        let n = xy.len() as f64;
+        let (mx, my) = (
+            xy.iter().map(|p| p.0).sum::<f64>() / n,
+            xy.iter().map(|p| p.1).sum::<f64>() / n,
+        );
+        let sxx: f64 = xy.iter().map(|p| (p.0 - mx).powi(2)).sum();
+        let sxy: f64 = xy.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+        let slope = sxy / sxx;
+        let intercept = my - slope * mx;
+        let worst_deviation = xy
+            .iter()
+            .map(|&(x, y)| ((intercept + slope * x) - y).abs() / y.abs().max(f64::MIN_POSITIVE))
+            .fold(0.0, f64::max);
+        let steps: Vec<f64> = xy
+            .windows(2)
+            .map(|w| (w[1].1 - w[0].1) / (w[1].0 - w[0].0))
+            .collect();
+        let half = steps.len() / 2;
+        let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len().max(1) as f64;
+        let (first, last) = (xy[0], xy[xy.len() - 1]);
+        // The cost the climb of the per-node increment adds over the whole range, relative to
+        // the cost at the largest size.
+        let climb = (mean(&steps[steps.len() - half..]) - mean(&steps[..half])) * (last.0 - first.0);
+        Some(LineFit {
+            intercept,
+            slope,
+            worst_deviation,
+            early_step: mean(&steps[..half]),
+            late_step: mean(&steps[steps.len() - half..]),
+            climb_share: climb / last.1.abs().max(f64::MIN_POSITIVE),
+        })
+    }
+}
+
+/// A straight line fitted to a cost against cluster size, and how the cost per added node
+/// changes along it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LineFit {
+    pub intercept: f64,
+    /// Cost added per node.
+    pub slope: f64,
+    /// The largest distance of a point from the line, as a fraction of the point.
+    pub worst_deviation: f64,
+    /// Cost per added node, averaged over the steps of the smaller half of the sizes.
+    pub early_step: f64,
+    /// The same over the larger half.
+    pub late_step: f64,
+    /// How much of the cost at the largest size the rise from `early_step` to `late_step`
+    /// accounts for, over the whole range of sizes (negative when the increments shrink).
+    pub climb_share: f64,
+}
+
+impl LineFit {
+    /// Growth no faster than linear: the cost per added node does not climb by more than
+    /// `tolerance` of the largest size's cost over the range. For n² over 3..15 nodes the
+    /// climb is 64% of the cost at 15 nodes, for 10n + n² it is 38%.
+    pub fn at_most_linear(&self, tolerance: f64) -> bool {
+        self.climb_share <= tolerance
+    }
+
+    /// One sentence on the fit, for the report.
+    fn describe(&self, unit: &str, what: &str) -> String {
+        format!(
+            "{what}: +{:.2} {unit} per added node on the best straight line (every size within {:.0}% of \
+             it); per added node {:.2} {unit} over the smaller sizes and {:.2} over the larger, a climb worth {:.0}% \
+             of the largest cluster's cost",
+            self.slope,
+            self.worst_deviation * 100.0,
+            self.early_step,
+            self.late_step,
+            self.climb_share.max(0.0) * 100.0
+        )
+    }
+}
+
+/// Runs every size for both protocols, one run at a time so the wall times are not
+/// disturbed by the experiment's own parallelism.
+pub fn run(opts: &super::ExperimentOptions) -> ScalingData {
+    let (virtual_seconds, repetitions) = if opts.quick { (0.5, 1) } else { (2.0, 3) };
+    let offered = 5_000;
+    let mut points = Vec::new();
+    for protocol in ["raft", "paxos"] {
+        for nodes in SIZES {
+            let body = format!(
+                "duration = \"{}ms\"\nsettle = \"500ms\"\n[cluster]\nnodes = {nodes}\n\
+                 [workload]\nmode = \"open\"\nrate = {offered}\nclients = 64\n",
+                (virtual_seconds * 1000.0) as u64
+            );
+            let s = scenario("scaling", &body);
+            let opts = RunOptions {
+                seed: Some(1),
+                ..RunOptions::default()
+            };
+            let mut best = f64::INFINITY;
+            let mut last = None;
+            for _ in 0..repetitions {
+                let started = Instant::now();
+                let out = run_protocol(protocol, &s, &opts);
+                best = best.min(started.elapsed().as_nanos() as f64);
+                last = Some(out);
+            }
+            points.push(match last.expect("at least one repetition") {
+                Ok(out) => {
+                    let summary = summarize(&out, check_history(&out.history));
+                    let commands = out.committed_commands.max(1) as f64;
+                    let delivered: u64 = out.node_stats.iter().map(|n| n.msgs_received).sum();
+                    ScalingPoint {
+                        protocol: protocol.into(),
+                        nodes,
+                        committed_commands: out.committed_commands,
+                        deliveries_per_command: delivered as f64 / commands,
+                        bytes_per_command: summary.messages.bytes_per_command,
+                        wall_ns_per_command: best / commands,
+                        correct: summary.correct,
+                    }
+                }
+                Err(_) => ScalingPoint {
+                    protocol: protocol.into(),
+                    nodes,
+                    committed_commands: 0,
+                    deliveries_per_command: 0.0,
+                    bytes_per_command: 0.0,
+                    wall_ns_per_command: 0.0,
+                    correct: false,
+                },
+            });
+        }
+    }
+    ScalingData {
+        offered_ops_per_s: offered,
+        virtual_seconds,
+        repetitions,
+        points,
+    }
+}
+
+/// A chart of `cost` against cluster size, both protocols, with the linear growth from
+/// each protocol's smallest cluster drawn as a thin reference line.
+fn chart(
+    dir: &Path,
+    d: &ScalingData,
+    stem: &str,
+    title: &str,
+    y: &str,
+    cost: fn(&ScalingPoint) -> f64,
+) -> Result<(), String> {
+    let mut series = Vec::new();
+    for p in ["raft", "paxos"] {
+        let points: Vec<(f64, f64)> = d.of(p).map(|s| (s.nodes as f64, cost(s))).collect();
+        let Some(fit) = d.line_fit(p, cost) else { continue };
+        series.push(Series {
+            label: plot::protocol_label(p).to_string(),
+            color: plot::protocol_color(p),
+            points: points.clone(),
+            markers: true,
+        });
+        let c = plot::protocol_color(p);
+        let fade = |x: u8| x + ((255 - x) as f64 * 0.6) as u8;
+        series.push(Series {
+            label: format!("{}: best straight line", plot::protocol_label(p)),
+            color: plotters::style::RGBColor(fade(c.0), fade(c.1), fade(c.2)),
+            points: points
+                .iter()
+                .map(|&(n, _)| (n, fit.intercept + fit.slope * n))
+                .collect(),
+            markers: false,
+        });
+    }
+    plot::write_line(
+        dir,
+        stem,
+        &LineChart {
+            title: title.into(),
+            x_label: "nodes in the cluster".into(),
+            y_label: y.into(),
+            x_axis: Axis::Linear,
+            y_axis: Axis::Linear,
+            series,
+            bands: Vec::new(),
+        },
+    )
+}
+
+fn wall(p: &ScalingPoint) -> f64 {
+    p.wall_ns_per_command / 1e3
+}
+
+fn deliveries(p: &ScalingPoint) -> f64 {
+    p.deliveries_per_command
+}
+
+/// The report section.
+pub fn section(dir: &Path, d: &ScalingData) -> Result<Section, String> {
+    chart(
+        dir,
+        d,
+        "perf-scaling-wall",
+        "Simulator wall time per command against cluster size",
+        "wall time per committed command (µs)",
+        wall,
+    )?;
+    chart(
+        dir,
+        d,
+        "perf-scaling-deliveries",
+        "Messages delivered per command against cluster size",
+        "messages delivered per committed command",
+        deliveries,
+    )?;
+    let mut table = Table {
+        header: [
+            "protocol",
+            "nodes",
+            "commands",
+            "deliveries/command",
+            "bytes/command",
+            "wall µs/command",
+            "correct",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: Vec::new(),
+    };
+    for p in &d.points {
+        table.rows.push(vec![
+            plot::protocol_label(&p.protocol).to_string(),
+            p.nodes.to_string(),
+            p.committed_commands.to_string(),
+            format!("{:.2}", p.deliveries_per_command),
+            format!("{:.0}", p.bytes_per_command),
+            format!("{:.1}", wall(p)),
+            p.correct.to_string(),
+        ]);
+    }
+    let mut paragraphs = vec![format!(
+        "The same open-loop load ({} commands per second for {} virtual seconds, 64 clients) on 3 to 15 \
+         nodes; a leader of 15 nodes still keeps up with it, so every size commits the same commands. Deliveries and bytes are counted by the simulator and are the same on every machine; wall time is \
+         this machine's, when the report was made, the fastest of {} identical runs, and moves with whatever else \
+         the machine was doing.",
+        d.offered_ops_per_s, d.virtual_seconds, d.repetitions
+    )];
+    for p in ["raft", "paxos"] {
+        let (Some(w), Some(m)) = (d.line_fit(p, wall), d.line_fit(p, deliveries)) else {
+            continue;
+        };
+        let verdict = if w.at_most_linear(LINEAR_TOLERANCE) && m.at_most_linear(LINEAR_TOLERANCE) {
+            "Both grow no faster than linearly with the cluster size."
+        } else {
+            "This is not linear growth: the cost per added node climbs with the cluster size."
+        };
+        paragraphs.push(format!(
+            "{}: {}; {}. {verdict}",
+            plot::protocol_label(p),
+            w.describe("µs", "wall time per command"),
+            m.describe("messages", "deliveries per command"),
+        ));
+    }
+    let incorrect = d.points.iter().filter(|p| !p.correct).count();
+    paragraphs.push(if incorrect == 0 {
+        "Every run passed the invariants and the linearizability checker.".into()
+    } else {
+        format!("{incorrect} runs failed the invariants or the checker (the `correct` column).")
+    });
+    Ok(Section {
+        id: "perf-scaling".into(),
+        title: "Cost per command against cluster size".into(),
+        paragraphs,
+        plots: vec![
+            (
+                "perf-scaling-wall".into(),
+                "Simulator wall time per committed command; the faded lines are the least-squares straight lines.".into(),
+            ),
+            (
+                "perf-scaling-deliveries".into(),
+                "Messages delivered to nodes per committed command (deterministic); the faded lines are the \
+                 least-squares straight lines."
+                    .into(),
+            ),
+        ],
+        table: Some(table),
+        commands: vec!["cargo run --release -- experiment scaling".into()],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(cost: impl Fn(f64) -> f64) -> ScalingData {
+        ScalingData {
+            offered_ops_per_s: 1,
+            virtual_seconds: 1.0,
+            repetitions: 1,
+            points: SIZES
+                .iter()
+                .map(|&nodes| ScalingPoint {
+                    protocol: "raft".into(),
+                    nodes,
+                    committed_commands: 1,
+                    deliveries_per_command: cost(nodes as f64),
+                    bytes_per_command: 0.0,
+                    wall_ns_per_command: 0.0,
+                    correct: true,
+                })
+                .collect(),
+        }
+    }
+
+    fn fit(cost: impl Fn(f64) -> f64) -> LineFit {
+        data(cost).line_fit("raft", deliveries).expect("several sizes")
+    }
+
+    #[test]
+    fn a_cost_proportional_to_the_followers_is_linear() {
+        let f = fit(|n| 2.0 * (n - 1.0));
+        assert!(
+            f.at_most_linear(LINEAR_TOLERANCE) && (f.slope - 2.0).abs() < 1e-9,
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn a_cost_that_flattens_is_no_faster_than_linear() {
+        assert!(fit(|n| n.sqrt()).at_most_linear(LINEAR_TOLERANCE));
+    }
+
+    #[test]
+    fn a_quadratic_cost_is_caught() {
+        let f = fit(|n| n * n);
+        assert!(!f.at_most_linear(LINEAR_TOLERANCE), "{f:?}");
+    }
+
+    #[test]
+    fn messages_per_command_grow_linearly_with_the_cluster_for_both_protocols() {
+        let opts = crate::experiments::ExperimentOptions {
+            quick: true,
+            threads: 1,
+            election_trials: None,
+        };
+        let d = run(&opts);
+        assert!(
+            d.points.iter().all(|p| p.correct && p.committed_commands > 0),
+            "{:?}",
+            d.points
+        );
+        for p in ["raft", "paxos"] {
+            let f = d.line_fit(p, deliveries).expect("several sizes");
+            assert!(f.at_most_linear(LINEAR_TOLERANCE) && f.slope > 0.5, "{p}: {f:?}");
+        }
+    }
+
+    #[test]
+    fn a_linear_cost_with_a_quadratic_term_is_caught() {
+        assert!(!fit(|n| 10.0 * n + n * n).at_most_linear(LINEAR_TOLERANCE));
+    }
+}
