@@ -5,6 +5,9 @@
 //!   that drives one protocol through steady-state replication and times only the `step`
 //!   calls of one message kind, so `protocol_step` measures the protocol's own work per
 //!   message and nothing of the simulator;
+//! - [`snapshots`]: for every message kind, a node as it was just before stepping one such
+//!   message, taken from a cluster driven through leader changes, so `protocol_step` can
+//!   time a single step of each kind (elections and catch-up included) from the same state;
 //! - [`raft_kind`] / [`paxos_kind`]: the message kind names the step bench selects by;
 //! - [`saturation_scenario`]: the scenario the simulator and end-to-end benches run;
 //! - [`PingPong`]: a protocol that does almost nothing per message, so the simulator's own
@@ -17,8 +20,10 @@ use replog::{
     Status, WireSize,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
 use std::hint::black_box;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,7 +40,14 @@ pub struct StepCluster<L: ReplicatedLog> {
     leader: Option<NodeId>,
     op: Arc<Op>,
     next_seq: u64,
+    /// Messages from or to this node are dropped at delivery: a leader cut off from the rest.
+    cut: Option<NodeId>,
+    /// Called with the receiving node before each message is stepped.
+    observe: Option<Observer<L>>,
 }
+
+/// See [`StepCluster::observe`]: (receiver, sender, message, now).
+type Observer<L> = Box<dyn FnMut(&L, NodeId, &<L as ReplicatedLog>::Message, Nanos)>;
 
 /// Virtual time per round of [`StepCluster::round`].
 const ROUND_NS: Nanos = 10_000;
@@ -59,6 +71,8 @@ impl<L: ReplicatedLog> StepCluster<L> {
                 value: "v".repeat(16),
             }),
             next_seq: 0,
+            cut: None,
+            observe: None,
         };
         for id in members {
             c.drain(id);
@@ -120,6 +134,12 @@ impl<L: ReplicatedLog> StepCluster<L> {
     /// timed (step plus `take_actions`) into `spent` and counted into `count`.
     fn deliver_all(&mut self, timed: TimedKind<'_, L::Message>, spent: &mut Duration, count: &mut u64) {
         while let Some((from, to, msg)) = self.queue.pop_front() {
+            if self.cut.is_some_and(|c| c == from || c == to) {
+                continue;
+            }
+            if let Some(observe) = &mut self.observe {
+                observe(&self.nodes[to.index()], from, &msg, self.now);
+            }
             let node = &mut self.nodes[to.index()];
             if let Some((kind, want)) = timed
                 && kind(&msg) == want
@@ -205,6 +225,94 @@ impl<L: ReplicatedLog> StepCluster<L> {
             self.round(batch, None);
         }
     }
+
+    /// Advances time by a millisecond, fires due timers and delivers everything.
+    fn millisecond(&mut self) {
+        self.now += 1_000_000;
+        self.tick_due();
+        let (mut spent, mut count) = (Duration::ZERO, 0);
+        self.deliver_all(None, &mut spent, &mut count);
+    }
+
+    /// Replaces the leader the way a partition does: the leader is cut off until the others
+    /// elect one of themselves, the new leader commits `lag` rounds of `batch` commands
+    /// without it, and then it rejoins, steps down on the newer term or ballot, and catches
+    /// up. Every message kind of an election and of catch-up passes through.
+    pub fn change_leader(&mut self, lag: usize, batch: usize) {
+        let old = self.leader.expect("a leader");
+        self.cut = Some(old);
+        let mut waited = 0;
+        self.leader = loop {
+            self.millisecond();
+            let new = self
+                .nodes
+                .iter()
+                .map(L::status)
+                .filter(|s| s.id != old && s.role == Role::Leader)
+                .max_by_key(|s| s.epoch)
+                .map(|s| s.id);
+            if new.is_some() {
+                break new;
+            }
+            waited += 1;
+            assert!(waited < 100_000, "no new leader after 100 virtual seconds");
+        };
+        self.warm(lag, batch);
+        self.cut = None;
+        let leader = self.leader.expect("just elected");
+        for _ in 0..100_000 {
+            self.millisecond();
+            let (o, l) = (
+                self.nodes[old.index()].status(),
+                self.nodes[leader.index()].status(),
+            );
+            if o.role != Role::Leader && o.commit_index == l.commit_index {
+                return;
+            }
+        }
+        panic!("the old leader did not catch up in 100 virtual seconds");
+    }
+}
+
+/// A node just before it steps one message: what a single-step bench clones and steps.
+pub struct Snapshot<L: ReplicatedLog> {
+    pub node: L,
+    pub now: Nanos,
+    pub from: NodeId,
+    pub msg: L::Message,
+}
+
+/// For every message kind `kind_of` names, the last one stepped while a 5-node cluster
+/// under `cfg` goes through `changes` leader changes (each followed by steady replication),
+/// with the node that received it as it was just before. Kinds that never occur are absent.
+pub fn snapshots<L: ReplicatedLog + Clone>(
+    cfg: &ProtocolConfig,
+    changes: usize,
+    kind_of: fn(&L::Message) -> &'static str,
+) -> BTreeMap<&'static str, Snapshot<L>> {
+    let found: Rc<RefCell<BTreeMap<&'static str, Snapshot<L>>>> = Rc::default();
+    let mut cluster = StepCluster::<L>::new(5, cfg, 7);
+    cluster.warm(200, 4);
+    let sink = found.clone();
+    cluster.observe = Some(Box::new(move |node: &L, from, msg: &L::Message, now| {
+        sink.borrow_mut().insert(
+            kind_of(msg),
+            Snapshot {
+                node: node.clone(),
+                now,
+                from,
+                msg: msg.clone(),
+            },
+        );
+    }));
+    for _ in 0..changes {
+        cluster.change_leader(50, 4);
+        cluster.warm(50, 4);
+    }
+    drop(cluster);
+    Rc::try_unwrap(found)
+        .unwrap_or_else(|_| unreachable!("the cluster and its observer are dropped"))
+        .into_inner()
 }
 
 /// Raft's message kinds by name.
@@ -335,5 +443,62 @@ impl ReplicatedLog for PingPong {
             commit_index: 0,
             last_index: 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds<L: ReplicatedLog + Clone>(
+        cfg: &ProtocolConfig,
+        kind_of: fn(&L::Message) -> &'static str,
+    ) -> Vec<&'static str> {
+        snapshots::<L>(cfg, 3, kind_of).into_keys().collect()
+    }
+
+    #[test]
+    fn leader_changes_pass_every_raft_message_kind() {
+        let mut cfg = ProtocolConfig::default();
+        assert_eq!(
+            kinds::<raft::RaftNode>(&cfg, raft_kind),
+            [
+                "AppendEntries",
+                "AppendEntriesResponse",
+                "RequestVote",
+                "RequestVoteResponse"
+            ]
+        );
+        cfg.raft.pre_vote = true;
+        assert_eq!(
+            kinds::<raft::RaftNode>(&cfg, raft_kind),
+            [
+                "AppendEntries",
+                "AppendEntriesResponse",
+                "PreVote",
+                "PreVoteResponse",
+                "RequestVote",
+                "RequestVoteResponse"
+            ]
+        );
+    }
+
+    #[test]
+    fn leader_changes_pass_every_multi_paxos_message_kind() {
+        let found = kinds::<paxos::PaxosNode>(&ProtocolConfig::default(), paxos_kind);
+        assert_eq!(
+            found,
+            [
+                "Accept",
+                "Accepted",
+                "Heartbeat",
+                "HeartbeatReply",
+                "Learn",
+                "Learned",
+                "Nack",
+                "Prepare",
+                "Promise"
+            ]
+        );
     }
 }

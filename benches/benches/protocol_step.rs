@@ -9,6 +9,15 @@
 //! - `protocol_step/paxos/Accept/<batch>` and `protocol_step/paxos/Accepted/<batch>`: the same
 //!   for multi-Paxos's phase 2.
 //!
+//! And every message kind, one step at a time: `protocol_step/<protocol>/one/<kind>` clones a
+//! node as it was just before it stepped a message of that kind (taken by
+//! [`benches::snapshots`] from a cluster driven through leader changes) and times the `step`
+//! plus `take_actions` of that one message (criterion's `iter_batched`: the clone is not
+//! timed). Raft: RequestVote, RequestVoteResponse, AppendEntries, AppendEntriesResponse, and
+//! with PreVote on, PreVote and PreVoteResponse. Multi-Paxos: Prepare, Promise, Nack, Accept,
+//! Accepted, Heartbeat, HeartbeatReply, Learn, Learned, whichever the leader changes produce;
+//! the bench prints any kind that did not occur.
+//!
 //! Throughput is messages, so criterion reports steps per second. Batch 1 is one entry per
 //! replication message; batch 16 carries 16 entries. Each timed step includes two
 //! `Instant::now` calls (about 40 ns here).
@@ -17,9 +26,10 @@
 //! cargo bench -p benches --bench protocol_step -- --warm-up-time 1 --measurement-time 3
 //! ```
 
-use benches::{StepCluster, paxos_kind, raft_kind};
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use benches::{Snapshot, StepCluster, paxos_kind, raft_kind, snapshots};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use replog::{ProtocolConfig, ReplicatedLog};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 fn bench_kind<L: ReplicatedLog>(
@@ -52,5 +62,75 @@ fn protocol_step(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, protocol_step);
+/// One step of each kind in `snaps`, from the node state it was taken in.
+fn bench_one<L: ReplicatedLog + Clone>(
+    c: &mut Criterion,
+    protocol: &str,
+    snaps: &BTreeMap<&'static str, Snapshot<L>>,
+    expected: &[&str],
+) {
+    for kind in expected {
+        if !snaps.contains_key(kind) {
+            eprintln!("protocol_step/{protocol}/one: no {kind} message occurred in the leader changes");
+        }
+    }
+    let mut group = c.benchmark_group(format!("protocol_step/{protocol}/one"));
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .throughput(Throughput::Elements(1));
+    for (kind, s) in snaps.iter().filter(|(k, _)| expected.contains(k)) {
+        group.bench_function(*kind, |b| {
+            b.iter_batched(
+                || (s.node.clone(), s.msg.clone(), Vec::new()),
+                |(mut node, msg, mut actions)| {
+                    node.step(s.now, s.from, msg);
+                    node.take_actions(&mut actions);
+                    (node, actions)
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+fn every_kind(c: &mut Criterion) {
+    let cfg = ProtocolConfig::default();
+    let raft = snapshots::<raft::RaftNode>(&cfg, 5, raft_kind);
+    bench_one(
+        c,
+        "raft",
+        &raft,
+        &[
+            "RequestVote",
+            "RequestVoteResponse",
+            "AppendEntries",
+            "AppendEntriesResponse",
+        ],
+    );
+    let mut pre_vote = ProtocolConfig::default();
+    pre_vote.raft.pre_vote = true;
+    let raft = snapshots::<raft::RaftNode>(&pre_vote, 5, raft_kind);
+    bench_one(c, "raft", &raft, &["PreVote", "PreVoteResponse"]);
+    let paxos = snapshots::<paxos::PaxosNode>(&cfg, 5, paxos_kind);
+    bench_one(
+        c,
+        "paxos",
+        &paxos,
+        &[
+            "Prepare",
+            "Promise",
+            "Nack",
+            "Accept",
+            "Accepted",
+            "Heartbeat",
+            "HeartbeatReply",
+            "Learn",
+            "Learned",
+        ],
+    );
+}
+
+criterion_group!(benches, protocol_step, every_kind);
 criterion_main!(benches);

@@ -23,7 +23,7 @@ use replog::{Command, Epoch, LogIndex, Nanos, NodeId, PersistSeq};
 use std::collections::BTreeMap;
 
 /// A candidate's phase 1 in progress.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Candidacy {
     /// The ballot being prepared.
     pub(crate) ballot: Epoch,

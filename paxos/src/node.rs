@@ -31,7 +31,7 @@ const RNG_TIMEOUTS: u64 = 0x7061_786f_7300_0001;
 pub const MAX_NODE_ID: u32 = 64;
 
 /// What the node is doing as a proposer.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum RoleState {
     /// Following a leader (or suspecting it, waiting for the timeout).
     Follower,
@@ -42,7 +42,7 @@ pub(crate) enum RoleState {
 }
 
 /// One multi-Paxos node: proposer, acceptor and learner.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct PaxosNode {
     pub(crate) id: NodeId,
     /// Every member but this node.

@@ -21,12 +21,25 @@ pub struct Entry {
 }
 
 /// Slots 1, 2, ... and the chosen prefix.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct SlotLog {
     /// Slot `s` lives at index `s - 1`; `None` is a hole. Never ends in a hole.
     slots: Vec<Option<Entry>>,
     /// Every slot up to here is chosen (and holds its value).
     chosen_upto: LogIndex,
+}
+
+/// A clone keeps the original's spare capacity, so appending to a clone (the step benches
+/// step cloned nodes) allocates when the original would, not on the first append.
+impl Clone for SlotLog {
+    fn clone(&self) -> Self {
+        let mut slots = Vec::with_capacity(self.slots.capacity());
+        slots.extend_from_slice(&self.slots);
+        SlotLog {
+            slots,
+            chosen_upto: self.chosen_upto,
+        }
+    }
 }
 
 impl SlotLog {

@@ -65,7 +65,7 @@ pub(crate) struct Progress {
 }
 
 /// A leader's state: its ballot, timers, and phase 2 bookkeeping.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Leadership {
     pub(crate) ballot: Epoch,
     pub(crate) heartbeat_deadline: Nanos,

@@ -23,6 +23,7 @@ const RNG_STREAM_ELECTION: u64 = 1;
 ///
 /// Construct it with [`ReplicatedLog::boot`]; drive it with `propose`, `step`, `tick` and
 /// `persisted`, and carry out what `take_actions` returns.
+#[derive(Clone)]
 pub struct RaftNode {
     pub(crate) id: NodeId,
     /// Every voter, this node included.
