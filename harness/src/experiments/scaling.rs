@@ -8,7 +8,8 @@
 //!   batch, so these should grow about linearly with n and no faster;
 //! - **wall time** of the simulator per committed command on the machine that made the
 //!   report: what an experiment of that size costs to run. It includes clients, the state
-//!   machine on every node and the simulator itself, not the linearizability checker. It is
+//!   machine on every node, the simulator itself and the end-of-run invariants (settling
+//!   included), not the linearizability checker. It is
 //!   the minimum over a few repetitions of the same (deterministic) run, measured one run at
 //!   a time, and it is noisy on a shared machine; the report says so beside it.
 //!
@@ -204,8 +205,8 @@ pub fn run(opts: &super::ExperimentOptions) -> ScalingData {
     }
 }
 
-/// A chart of `cost` against cluster size, both protocols, with the linear growth from
-/// each protocol's smallest cluster drawn as a thin reference line.
+/// A chart of `cost` against cluster size, both protocols, each with its least-squares
+/// straight line drawn faded beside it.
 fn chart(
     dir: &Path,
     d: &ScalingData,
