@@ -18,6 +18,8 @@
 //! assert_eq!(net.commits(NodeId(0)).len(), 1);
 //! ```
 
+pub mod stress;
+
 use crate::command::{CmdId, Command};
 use crate::config::ProtocolConfig;
 use crate::log::{Action, NotLeader, ReplicatedLog, Role, Status};
