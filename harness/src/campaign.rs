@@ -26,7 +26,7 @@ use crate::report::{RunResult, store};
 use crate::scenario::{
     DistSpec, Dur, FaultKind, KeyDistribution, MixSpec, RandomNemesisSpec, Scenario, WorkloadSpec,
 };
-use crate::suite::{Job, run_jobs};
+use crate::suite::{Job, run_job};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -242,78 +242,116 @@ fn history_hash(r: &RunResult) -> u64 {
     h
 }
 
-/// Runs the campaign; `progress(done, total)` is called as runs finish. Failing runs are
-/// saved under `out` (re-run with a full event trace).
+/// What the campaign keeps of one run: a few numbers and the verdict. The run itself (its
+/// history, operations, status log) is dropped as soon as it is digested: a campaign of
+/// 1,000 seeds is 26,000 runs and more, and holding them all exhausted 24 GB of memory.
+#[derive(Clone, Debug, PartialEq)]
+struct Digest {
+    faults_injected: u64,
+    operations_checked: u64,
+    failure: Option<String>,
+    trace_hash: u64,
+    history_hash: u64,
+}
+
+impl Digest {
+    fn of(r: &RunResult, verify_determinism: bool) -> Digest {
+        Digest {
+            faults_injected: r
+                .output
+                .faults
+                .iter()
+                .filter(|f| f.applied && !f.label.starts_with("settle"))
+                .count() as u64,
+            operations_checked: r.summary.checker.operations,
+            failure: failure_reason(r),
+            trace_hash: r.output.trace_hash,
+            // Hashing the history costs a serialization of every event: only when compared.
+            history_hash: if verify_determinism { history_hash(r) } else { 0 },
+        }
+    }
+}
+
+/// One (schedule, protocol, seed) of the campaign.
+struct Unit {
+    schedule: usize,
+    protocol: String,
+    seed: u64,
+}
+
+impl Unit {
+    fn job(&self, scenarios: &[Scenario], cfg: &CampaignConfig) -> Job {
+        Job {
+            scenario: scenarios[self.schedule].clone(),
+            source: format!("campaign:{}", cfg.schedules[self.schedule].name),
+            protocol: self.protocol.clone(),
+            seed: self.seed,
+            trace_log_bytes: 0,
+            live: false,
+        }
+    }
+}
+
+/// Runs the campaign; `progress(runs)` is called as runs finish. Failing runs are saved
+/// under `out` (re-run with a full event trace).
 pub fn run_campaign(
     cfg: &CampaignConfig,
     out: &Path,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<CampaignReport, String> {
-    let mut jobs = Vec::new();
-    let mut meta = Vec::new();
-    for schedule in &cfg.schedules {
-        let scenario = scenario_for(schedule, cfg);
+    let scenarios: Vec<Scenario> = cfg.schedules.iter().map(|s| scenario_for(s, cfg)).collect();
+    let mut units = Vec::new();
+    for schedule in 0..cfg.schedules.len() {
         for p in &cfg.protocols {
             for seed in cfg.first_seed..cfg.first_seed + cfg.seeds {
-                let copies = if cfg.verify_determinism { 2 } else { 1 };
-                for copy in 0..copies {
-                    jobs.push(Job {
-                        scenario: scenario.clone(),
-                        source: format!("campaign:{}", schedule.name),
-                        protocol: p.clone(),
-                        seed,
-                        trace_log_bytes: 0,
-                        live: false,
-                    });
-                    meta.push((schedule.name, copy));
-                }
+                units.push(Unit {
+                    schedule,
+                    protocol: p.clone(),
+                    seed,
+                });
             }
         }
     }
-    let results = run_jobs(&jobs, cfg.threads, &|_, _| progress(1));
+    let copies = if cfg.verify_determinism { 2 } else { 1 };
+    let digests = crate::experiments::par_map(&units, cfg.threads, |unit| {
+        let job = unit.job(&scenarios, cfg);
+        (0..copies)
+            .map(|_| {
+                let digest = run_job(&job).map(|r| Digest::of(&r, cfg.verify_determinism));
+                progress(1);
+                digest
+            })
+            .collect::<Result<Vec<Digest>, String>>()
+            .map_err(|e| format!("{} seed {}: {e}", unit.protocol, unit.seed))
+    });
     let mut report = CampaignReport {
         per_protocol: BTreeMap::new(),
         failures: Vec::new(),
     };
-    let mut i = 0;
-    while i < jobs.len() {
-        let job = &jobs[i];
-        let (schedule, _) = meta[i];
-        let first = results[i]
-            .as_ref()
-            .map_err(|e| format!("{} seed {}: {e}", job.protocol, job.seed))?;
-        let tally = report.per_protocol.entry(job.protocol.clone()).or_default();
+    for (unit, runs) in units.iter().zip(digests) {
+        let runs = runs?;
+        let first = &runs[0];
+        let tally = report.per_protocol.entry(unit.protocol.clone()).or_default();
         tally.runs += 1;
-        tally.faults_injected += first
-            .output
-            .faults
-            .iter()
-            .filter(|f| f.applied && !f.label.starts_with("settle"))
-            .count() as u64;
-        tally.operations_checked += first.summary.checker.operations;
-        let mut reason = failure_reason(first);
+        tally.faults_injected += first.faults_injected;
+        tally.operations_checked += first.operations_checked;
+        let mut reason = first.failure.clone();
         if reason.is_some() {
             tally.violations += 1;
         }
-        if cfg.verify_determinism {
-            let second = results[i + 1]
-                .as_ref()
-                .map_err(|e| format!("{} seed {}: {e}", job.protocol, job.seed))?;
-            let same = first.output.trace_hash == second.output.trace_hash
-                && history_hash(first) == history_hash(second);
-            if !same {
-                tally.determinism_mismatches += 1;
-                reason = Some(format!(
-                    "nondeterminism: trace hashes {:016x} and {:016x}",
-                    first.output.trace_hash, second.output.trace_hash
-                ));
-            }
-            i += 2;
-        } else {
-            i += 1;
+        if let Some(second) = runs.get(1)
+            && (first.trace_hash != second.trace_hash || first.history_hash != second.history_hash)
+        {
+            tally.determinism_mismatches += 1;
+            reason = Some(format!(
+                "nondeterminism: trace hashes {:016x} and {:016x}",
+                first.trace_hash, second.trace_hash
+            ));
         }
         if let Some(reason) = reason {
-            report.failures.push(save_failure(out, job, schedule, &reason)?);
+            let job = unit.job(&scenarios, cfg);
+            let schedule = cfg.schedules[unit.schedule].name;
+            report.failures.push(save_failure(out, &job, schedule, &reason)?);
         }
     }
     Ok(report)
@@ -345,4 +383,79 @@ fn save_failure(out: &Path, job: &Job, schedule: &str, reason: &str) -> Result<F
         saved_to: run_dir.display().to_string(),
         reproduce,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(seeds: u64, schedules: &[&str], bugs: replog::Bugs) -> CampaignConfig {
+        CampaignConfig {
+            seeds,
+            first_seed: 1,
+            nodes: 5,
+            duration: Dur(1_000_000_000),
+            protocols: vec!["raft".into(), "paxos".into()],
+            schedules: default_schedules()
+                .into_iter()
+                .filter(|s| schedules.is_empty() || schedules.contains(&s.name))
+                .collect(),
+            verify_determinism: true,
+            threads: 2,
+            bugs,
+        }
+    }
+
+    #[test]
+    fn a_campaign_over_every_schedule_finds_nothing_wrong_with_the_correct_protocols() {
+        let out = tempfile::tempdir().expect("temp dir");
+        let report =
+            run_campaign(&config(1, &[], replog::Bugs::default()), out.path(), &|_| {}).expect("runs");
+        assert!(report.clean(), "{}{:?}", report.table(), report.failures);
+        for (p, t) in &report.per_protocol {
+            assert!(
+                t.runs == 13 && t.faults_injected > 0 && t.operations_checked > 0,
+                "{p}: {t:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_campaign_catches_a_leader_that_acknowledges_before_a_quorum_and_saves_the_run() {
+        let out = tempfile::tempdir().expect("temp dir");
+        let bugs = replog::Bugs {
+            ack_before_quorum: true,
+            ..replog::Bugs::default()
+        };
+        let schedules = ["leader-isolation", "mixed"];
+        let report = run_campaign(&config(3, &schedules, bugs), out.path(), &|_| {}).expect("runs");
+        let caught = |p: &str| report.per_protocol[p].violations > 0;
+        assert!(caught("raft") && caught("paxos"), "{}", report.table());
+        let f = &report.failures[0];
+        assert!(
+            Path::new(&f.saved_to).join("history.jsonl").is_file()
+                && f.reproduce.contains(&format!("--seed {}", f.seed))
+                && report
+                    .per_protocol
+                    .values()
+                    .all(|t| t.determinism_mismatches == 0),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn a_campaign_catches_a_paxos_leader_that_ignores_promised_values() {
+        let out = tempfile::tempdir().expect("temp dir");
+        let bugs = replog::Bugs {
+            paxos_ignore_promised_values: true,
+            ..replog::Bugs::default()
+        };
+        let report = run_campaign(
+            &config(3, &["leader-isolation", "partition-one"], bugs),
+            out.path(),
+            &|_| {},
+        )
+        .expect("runs");
+        assert!(report.per_protocol["paxos"].violations > 0, "{}", report.table());
+    }
 }
