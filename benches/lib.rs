@@ -282,9 +282,11 @@ pub struct Snapshot<L: ReplicatedLog> {
     pub msg: L::Message,
 }
 
-/// For every message kind `kind_of` names, the last one stepped while a 5-node cluster
-/// under `cfg` goes through `changes` leader changes (each followed by steady replication),
-/// with the node that received it as it was just before. Kinds that never occur are absent.
+/// For every message kind `kind_of` names, the first one stepped once a 5-node cluster under
+/// `cfg` is in steady replication and goes through `changes` leader changes (each followed by
+/// steady replication), with the node that received it as it was just before: election
+/// kinds from the first election, replication kinds from the new leader's first round, and
+/// catch-up kinds from the old leader's return. Kinds that never occur are absent.
 pub fn snapshots<L: ReplicatedLog + Clone>(
     cfg: &ProtocolConfig,
     changes: usize,
@@ -295,15 +297,16 @@ pub fn snapshots<L: ReplicatedLog + Clone>(
     cluster.warm(200, 4);
     let sink = found.clone();
     cluster.observe = Some(Box::new(move |node: &L, from, msg: &L::Message, now| {
-        sink.borrow_mut().insert(
-            kind_of(msg),
-            Snapshot {
+        let mut found = sink.borrow_mut();
+        if !found.contains_key(kind_of(msg)) {
+            let snapshot = Snapshot {
                 node: node.clone(),
                 now,
                 from,
                 msg: msg.clone(),
-            },
-        );
+            };
+            found.insert(kind_of(msg), snapshot);
+        }
     }));
     for _ in 0..changes {
         cluster.change_leader(50, 4);

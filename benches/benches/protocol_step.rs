@@ -82,13 +82,14 @@ fn bench_one<L: ReplicatedLog + Clone>(
     for (kind, s) in snaps.iter().filter(|(k, _)| expected.contains(k)) {
         group.bench_function(*kind, |b| {
             b.iter_batched(
-                || (s.node.clone(), s.msg.clone(), Vec::new()),
+                || (s.node.clone(), s.msg.clone(), Vec::with_capacity(16)),
                 |(mut node, msg, mut actions)| {
                     node.step(s.now, s.from, msg);
                     node.take_actions(&mut actions);
                     (node, actions)
                 },
-                BatchSize::SmallInput,
+                // A bounded batch: each input is a whole node.
+                BatchSize::NumIterations(64),
             )
         });
     }

@@ -414,7 +414,9 @@ mod tests {
         assert!(report.clean(), "{}{:?}", report.table(), report.failures);
         for (p, t) in &report.per_protocol {
             assert!(
-                t.runs == 13 && t.faults_injected > 0 && t.operations_checked > 0,
+                t.runs == default_schedules().len() as u64
+                    && t.faults_injected > 0
+                    && t.operations_checked > 0,
                 "{p}: {t:?}"
             );
         }
