@@ -367,8 +367,8 @@ fn needs_escape(s: &[u8]) -> bool {
         .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
-/// A number in decimal.
-fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
+/// A number in decimal (also used for `ops.csv`).
+pub(crate) fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {

@@ -1,7 +1,7 @@
 //! Raw run data on disk: what `workbench report DIR` rebuilds a report from.
 
 use super::{RunResult, ScenarioResults, SweepResult};
-use crate::history::write_jsonl;
+use crate::history::{push_u64, write_jsonl};
 use crate::metrics::{DEFAULT_BUCKET_NS, Summary, time_series};
 use crate::run::RunOutput;
 use crate::scenario::Scenario;
@@ -100,21 +100,6 @@ fn ops_csv(ops: &[OpRecord]) -> Vec<u8> {
         csv.push(b'\n');
     }
     csv
-}
-
-/// `n` in decimal.
-fn push_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
 }
 
 /// Saves the scenario as run.
