@@ -2,9 +2,10 @@
 //!
 //! This library holds what the benches share:
 //! - [`StepCluster`]: a bare in-process cluster (no latency, instant persistence, no checks)
-//!   that drives one protocol through steady-state replication and times only the `step`
-//!   calls of one message kind, so `protocol_step` measures the protocol's own work per
-//!   message and nothing of the simulator;
+//!   that drives one protocol through steady-state replication, its actions carried out by
+//!   the same [`NodeHost`] as everywhere else, and times only the `step` calls of one message
+//!   kind (with the host carrying out their actions into a queue), so `protocol_step`
+//!   measures the protocol's own work per message and nothing of the simulator;
 //! - [`snapshots`]: for every message kind, a node as it was just before stepping one such
 //!   message, taken from a cluster driven through leader changes, so `protocol_step` can
 //!   time a single step of each kind (elections and catch-up included) from the same state;
@@ -14,10 +15,10 @@
 //!   cost per delivery (event queue, network model, CPU model, trace) can be measured apart
 //!   from any protocol's.
 
-use harness::scenario::Scenario;
+use model::scenario::Scenario;
 use replog::{
-    Action, Command, Epoch, Nanos, NodeId, NotLeader, Op, PersistSeq, ProtocolConfig, ReplicatedLog, Role,
-    Status, WireSize,
+    Action, Command, Epoch, HostIo, LogIndex, Nanos, NodeHost, NodeId, NotLeader, Op, PersistSeq,
+    ProtocolConfig, ReplicatedLog, Role, Status, WireSize,
 };
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -27,16 +28,15 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A cluster of `L` nodes joined by a perfect network: FIFO, no latency, no loss; every
-/// persist is durable at once. Time moves by a fixed step per round.
 /// Which message kind a step loop times: a classifier and the kind it must return.
 type TimedKind<'a, M> = Option<(fn(&M) -> &'static str, &'a str)>;
 
+/// A cluster of `L` nodes joined by a perfect network: FIFO, no latency, no loss; every
+/// persist is durable at once. Time moves by a fixed step per round.
 pub struct StepCluster<L: ReplicatedLog> {
     now: Nanos,
-    nodes: Vec<L>,
+    nodes: Vec<NodeHost<L>>,
     queue: VecDeque<(NodeId, NodeId, L::Message)>,
-    actions: Vec<Action<L::Message, L::Record>>,
     leader: Option<NodeId>,
     op: Arc<Op>,
     next_seq: u64,
@@ -52,19 +52,36 @@ type Observer<L> = Box<dyn FnMut(&L, NodeId, &<L as ReplicatedLog>::Message, Nan
 /// Virtual time per round of [`StepCluster::round`].
 const ROUND_NS: Nanos = 10_000;
 
+/// The bench cluster as a node's backend: sends go to the queue, the last persist is noted
+/// (to be confirmed at once), commits are dropped.
+struct StepIo<'a, M> {
+    id: NodeId,
+    queue: &'a mut VecDeque<(NodeId, NodeId, M)>,
+    persisted: Option<PersistSeq>,
+}
+
+impl<L: ReplicatedLog> HostIo<L> for StepIo<'_, L::Message> {
+    fn persist(&mut self, seq: PersistSeq, _: Vec<L::Record>) {
+        self.persisted = Some(seq);
+    }
+    fn send(&mut self, to: NodeId, msg: L::Message) {
+        self.queue.push_back((self.id, to, msg));
+    }
+    fn commit(&mut self, _: LogIndex, _: Command) {}
+}
+
 impl<L: ReplicatedLog> StepCluster<L> {
     /// Boots `n` nodes with `cfg` and runs until one leads.
     pub fn new(n: usize, cfg: &ProtocolConfig, seed: u64) -> Self {
         let members: Vec<NodeId> = (0..n as u32).map(NodeId).collect();
         let nodes = members
             .iter()
-            .map(|&id| L::boot(id, &members, cfg, Vec::new(), seed.wrapping_add(id.0 as u64)))
+            .map(|&id| NodeHost::boot(id, &members, cfg, Vec::new(), seed.wrapping_add(id.0 as u64)))
             .collect();
         let mut c = StepCluster {
             now: 0,
             nodes,
             queue: VecDeque::new(),
-            actions: Vec::new(),
             leader: None,
             op: Arc::new(Op::Put {
                 key: "key-0042".into(),
@@ -84,7 +101,7 @@ impl<L: ReplicatedLog> StepCluster<L> {
             c.leader = c
                 .nodes
                 .iter()
-                .map(L::status)
+                .map(NodeHost::status)
                 .find(|s| s.role == Role::Leader)
                 .map(|s| s.id);
             if c.leader.is_some() {
@@ -95,78 +112,59 @@ impl<L: ReplicatedLog> StepCluster<L> {
         panic!("no leader elected");
     }
 
-    /// Takes `id`'s actions: sends are queued, persists made durable at once (and the
+    /// Carries out `id`'s actions: sends are queued, persists made durable at once (and the
     /// node told), commits dropped.
     fn drain(&mut self, id: NodeId) {
-        loop {
-            let mut actions = std::mem::take(&mut self.actions);
-            self.nodes[id.index()].take_actions(&mut actions);
-            if actions.is_empty() {
-                self.actions = actions;
-                return;
-            }
-            let mut persisted = None;
-            for a in actions.drain(..) {
-                match a {
-                    Action::Persist { seq, .. } => persisted = Some(seq),
-                    Action::Send { to, msg, .. } => self.queue.push_back((id, to, msg)),
-                    Action::Commit { .. } => {}
-                }
-            }
-            self.actions = actions;
-            match persisted {
-                Some(seq) => self.nodes[id.index()].persisted(self.now, seq),
-                None => return,
-            }
+        let mut io = StepIo {
+            id,
+            queue: &mut self.queue,
+            persisted: None,
+        };
+        let host = &mut self.nodes[id.index()];
+        host.carry_out(&mut io);
+        while let Some(seq) = io.persisted.take() {
+            host.persisted(self.now, seq, &mut io);
         }
     }
 
     fn tick_due(&mut self) {
         for i in 0..self.nodes.len() {
             if self.nodes[i].next_deadline().is_some_and(|d| d <= self.now) {
-                self.nodes[i].tick(self.now);
+                self.nodes[i].node_mut().tick(self.now);
                 self.drain(NodeId(i as u32));
             }
         }
     }
 
     /// Delivers until the network is empty; the steps of messages whose kind is `timed` are
-    /// timed (step plus `take_actions`) into `spent` and counted into `count`.
+    /// timed (the step and the host carrying out its actions) into `spent` and counted into
+    /// `count`.
     fn deliver_all(&mut self, timed: TimedKind<'_, L::Message>, spent: &mut Duration, count: &mut u64) {
         while let Some((from, to, msg)) = self.queue.pop_front() {
             if self.cut.is_some_and(|c| c == from || c == to) {
                 continue;
             }
             if let Some(observe) = &mut self.observe {
-                observe(&self.nodes[to.index()], from, &msg, self.now);
+                observe(self.nodes[to.index()].node(), from, &msg, self.now);
             }
-            let node = &mut self.nodes[to.index()];
-            if let Some((kind, want)) = timed
-                && kind(&msg) == want
-            {
+            let is_timed = timed.is_some_and(|(kind, want)| kind(&msg) == want);
+            let mut io = StepIo {
+                id: to,
+                queue: &mut self.queue,
+                persisted: None,
+            };
+            let host = &mut self.nodes[to.index()];
+            if is_timed {
                 let start = Instant::now();
-                node.step(self.now, from, msg);
-                node.take_actions(&mut self.actions);
+                host.step(self.now, from, msg, &mut io);
                 *spent += start.elapsed();
                 *count += 1;
-                // The actions taken inside the timed section are carried out here.
-                let mut taken = std::mem::take(&mut self.actions);
-                let mut persisted = None;
-                for a in taken.drain(..) {
-                    match a {
-                        Action::Persist { seq, .. } => persisted = Some(seq),
-                        Action::Send { to: dest, msg, .. } => self.queue.push_back((to, dest, msg)),
-                        Action::Commit { .. } => {}
-                    }
-                }
-                self.actions = taken;
-                if let Some(seq) = persisted {
-                    self.nodes[to.index()].persisted(self.now, seq);
-                }
             } else {
-                node.step(self.now, from, msg);
+                host.step(self.now, from, msg, &mut io);
             }
-            self.drain(to);
+            while let Some(seq) = io.persisted.take() {
+                host.persisted(self.now, seq, &mut io);
+            }
         }
     }
 
@@ -247,7 +245,7 @@ impl<L: ReplicatedLog> StepCluster<L> {
             let new = self
                 .nodes
                 .iter()
-                .map(L::status)
+                .map(NodeHost::status)
                 .filter(|s| s.id != old && s.role == Role::Leader)
                 .max_by_key(|s| s.epoch)
                 .map(|s| s.id);

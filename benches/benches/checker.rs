@@ -1,4 +1,4 @@
-//! The linearizability checker on synthetic histories (`harness::check::synth`).
+//! The linearizability checker on synthetic histories (`model::check::synth`).
 //!
 //! Target (issue 5): a 100,000-operation history over 100 keys with 32 clients checks in
 //! under 5 seconds. Also a 10,000-operation history, and the large one with an injected stale
@@ -9,9 +9,9 @@
 //! ```
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use harness::check::linearizability::{self, Linearizability};
-use harness::check::synth::{self, Bug, Workload};
-use harness::history::Operation;
+use model::check::linearizability::{self, Linearizability};
+use model::check::synth::{self, Bug, Workload};
+use model::history::Operation;
 use std::hint::black_box;
 use std::time::Duration;
 

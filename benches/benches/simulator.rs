@@ -24,15 +24,15 @@
 
 use benches::{PingPong, saturation_scenario};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use harness::run::{RunOptions, RunOutput, run_protocol};
-use harness::sim::{CpuConfig, NoDriver, SimConfig, Simulation};
+use model::protocol::Protocol;
+use model::run::RunOutput;
+use model::scenario::CpuConfig;
+use sim::{NoDriver, RunOptions, SimConfig, Simulation, run_protocol};
 use std::hint::black_box;
 use std::time::Duration;
 
-const PROTOCOLS: [&str; 2] = ["raft", "paxos"];
-
-fn run(protocol: &str, scenario: &harness::scenario::Scenario) -> RunOutput {
-    run_protocol(protocol, scenario, &RunOptions::default()).expect("a known protocol")
+fn run(protocol: Protocol, scenario: &model::scenario::Scenario) -> RunOutput {
+    run_protocol(protocol, scenario, &RunOptions::default()).expect("a simulated protocol")
 }
 
 fn delivered(out: &RunOutput) -> u64 {
@@ -43,12 +43,14 @@ fn deliveries(c: &mut Criterion) {
     let mut group = c.benchmark_group("simulator/deliveries");
     group.sample_size(10).warm_up_time(Duration::from_secs(1));
     let scenario = saturation_scenario(5, 20_000, "1s");
-    for protocol in PROTOCOLS {
+    for protocol in Protocol::COMPARED {
         // Runs are deterministic: one untimed run gives every timed run's message count.
         let out = run(protocol, &scenario);
         assert_eq!(out.violation_count, 0, "{protocol}: {:?}", out.violations);
         group.throughput(Throughput::Elements(delivered(&out)));
-        group.bench_function(protocol, |b| b.iter(|| black_box(run(protocol, &scenario))));
+        group.bench_function(protocol.name(), |b| {
+            b.iter(|| black_box(run(protocol, &scenario)))
+        });
     }
     group.finish();
 }
@@ -56,13 +58,13 @@ fn deliveries(c: &mut Criterion) {
 fn commands(c: &mut Criterion) {
     let mut group = c.benchmark_group("simulator/commands");
     group.sample_size(10).warm_up_time(Duration::from_secs(1));
-    for protocol in PROTOCOLS {
+    for protocol in Protocol::COMPARED {
         for nodes in [3, 5, 7, 9] {
             let scenario = saturation_scenario(nodes, 20_000, "1s");
             let out = run(protocol, &scenario);
             assert_eq!(out.violation_count, 0, "{protocol}/{nodes}: {:?}", out.violations);
             group.throughput(Throughput::Elements(out.committed_commands));
-            group.bench_with_input(BenchmarkId::new(protocol, nodes), &scenario, |b, s| {
+            group.bench_with_input(BenchmarkId::new(protocol.name(), nodes), &scenario, |b, s| {
                 b.iter(|| black_box(run(protocol, s)))
             });
         }

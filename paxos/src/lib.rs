@@ -1,7 +1,7 @@
-//! `paxos`: the synod algorithm and multi-Paxos, as sans-IO state machines.
+//! `paxos`: multi-Paxos, as a sans-IO state machine.
 //!
-//! - [`synod`]: single-decree Paxos (Paxos Made Simple §2), the drafts' write-once variable,
-//!   small enough for a schedule explorer to enumerate.
+//! - Single-decree Paxos (Paxos Made Simple §2, the synod algorithm), the drafts' write-once
+//!   variable, is `writeonce::synod`, with its schedule explorer and exhaustive enumeration.
 //! - [`PaxosNode`]: multi-Paxos behind [`replog::ReplicatedLog`], in the style Howard and
 //!   Mortier compare with Raft ("Paxos vs Raft: Have we reached consensus on distributed
 //!   consensus?", 2020): a stable leader runs phase 1 once for every slot from its first
@@ -19,7 +19,6 @@
 //! | `paxos_log.rs` | [`SlotLog`]: per-slot accepted values and the chosen prefix |
 //! | `durable.rs` | [`Record`]: the write-ahead-log records |
 //! | `recovery.rs` | boot from records |
-//! | `synod.rs` | single-decree Paxos |
 //!
 //! Each rule in one place:
 //!
@@ -48,7 +47,6 @@
 //!
 //! | file | what it shows |
 //! | --- | --- |
-//! | `synod.rs` | exhaustive enumeration of the synod: agreement and validity under every schedule of two proposers with a crash and a loss, and of three ballots; broken variants are caught |
 //! | `conformance.rs` | `replog::conformance`, the suite Raft passes too |
 //! | `recovery.rs` | phase 1 recovery: minority values re-proposed, the highest ballot's value adopted, holes filled with no-ops |
 //! | `leadership.rs` | preemption and backoff, duelling proposers settle, `NotLeader` hints, any node may lead |
@@ -66,7 +64,6 @@ pub mod node;
 pub mod paxos_log;
 pub mod recovery;
 pub mod replication;
-pub mod synod;
 
 pub use durable::Record;
 pub use msg::Message;

@@ -2,6 +2,10 @@
 //!
 //! Fairness rule: a knob either means the same thing in Raft and multi-Paxos, or it is
 //! named after the one protocol that has it ([`RaftOptions`]).
+//!
+//! A scenario's `[protocol]` table and a live cluster file deserialize straight into
+//! [`ProtocolConfig`]: durations are written as text (`election_timeout_min = "150ms"`, see
+//! [`crate::duration`]) and the field names drop their `_ns` unit there.
 
 use crate::types::Nanos;
 use serde::{Deserialize, Serialize};
@@ -15,17 +19,21 @@ const MS: Nanos = 1_000_000;
 pub struct ProtocolConfig {
     /// Lower end of the randomized timeout after which a follower stops trusting its leader:
     /// Raft's election timeout (§5.2), multi-Paxos's failure-detector suspicion timeout.
+    #[serde(rename = "election_timeout_min", with = "crate::duration::human_ns")]
     pub election_timeout_min_ns: Nanos,
     /// Upper end of that range. Equal to the minimum means no randomization.
+    #[serde(rename = "election_timeout_max", with = "crate::duration::human_ns")]
     pub election_timeout_max_ns: Nanos,
     /// How often a leader tells followers it is alive (Raft's empty AppendEntries, Paxos's
     /// heartbeat carrying the chosen prefix).
+    #[serde(rename = "heartbeat_interval", with = "crate::duration::human_ns")]
     pub heartbeat_interval_ns: Nanos,
     /// Most log entries (commands) carried by one replication message: Raft's AppendEntries,
     /// Paxos's Accept. 1 turns batching off.
     pub max_batch_entries: usize,
     /// How long a leader may hold new proposals to fill a batch before sending. 0 sends at
     /// once (batches then form only from proposals that arrive while the window is full).
+    #[serde(rename = "batch_delay", with = "crate::duration::human_ns")]
     pub batch_delay_ns: Nanos,
     /// Replication messages a leader may have outstanding to one follower (pipelining
     /// window). 1 is stop-and-wait.

@@ -12,6 +12,9 @@
 //! | [`command`] | the commands clients propose and the KV operations inside them |
 //! | [`config`] | [`ProtocolConfig`]: the knobs both protocols share, with one meaning |
 //! | [`log`] | the [`ReplicatedLog`] trait, [`Action`], [`Status`] |
+//! | [`host`] | [`NodeHost`]: the one executor of a protocol's actions (durability before sending) |
+//! | [`invariants`] | agreement, commit order, election safety, durability, convergence |
+//! | [`duration`] | durations as people write them (`"150ms"`) in scenario and cluster files |
 //! | [`wire`] | [`WireSize`]: the encoded size of a message, for bytes-per-command metrics |
 //! | [`quorum`] | majority arithmetic |
 //! | [`storage`] | the storage trait, the in-memory store and the file write-ahead log |
@@ -24,7 +27,10 @@
 pub mod command;
 pub mod config;
 pub mod conformance;
+pub mod duration;
 pub mod fxhash;
+pub mod host;
+pub mod invariants;
 pub mod kv;
 pub mod log;
 pub mod null;
@@ -37,6 +43,7 @@ pub mod wire;
 
 pub use command::{ClientCommand, ClientId, CmdId, Command, Op};
 pub use config::{Bugs, ConfigError, ProtocolConfig, RaftOptions};
+pub use host::{HostIo, NodeHost};
 pub use kv::{KvResult, KvStore};
 pub use log::{Action, NotLeader, ReplicatedLog, Role, Status};
 pub use types::{Epoch, LogIndex, Nanos, NodeId, PersistSeq};

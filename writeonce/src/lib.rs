@@ -5,8 +5,8 @@
 //! implementation of that interface with four properties (agreement, validity, termination,
 //! fault tolerance). The drafts then try one "obvious" implementation after another and watch
 //! each one fail; this crate holds those implementations as deterministic sans-IO state
-//! machines, so the workbench's explorer (`workbench explore ALGORITHM`) can search their
-//! message orders, timeouts and crashes and show *how* each one fails.
+//! machines, and the explorer ([`explore`], run as `workbench explore ALGORITHM`) that searches
+//! their message orders, timeouts and crashes and shows *how* each one fails.
 //!
 //! | module | draft idea | what it loses |
 //! | --- | --- | --- |
@@ -15,13 +15,25 @@
 //! | [`majority_vote`] | peers vote for the first candidate they hear (001 part 2) | termination: split votes, and 004's window of vulnerability |
 //! | [`tiebreak_vote`] | wait for every vote, then break ties by the bully rule (001 "Tiebreaking") | termination, with one crash |
 //! | [`naive_failover`] | a leader, and timeout-based failover to the next node (004 "Appointing Leaders") | agreement: a partition splits the brain |
-//! | [`synod`] | Paxos's single-decree synod algorithm, the `paxos` crate's rules ([`Synod`] with randomized backoff, [`SynodNoBackoff`] without) | only guaranteed termination (FLP): without backoff, proposers can duel forever |
+//! | [`synod`] | Paxos's single-decree synod algorithm, the workbench's one implementation of it ([`Synod`] with randomized backoff, [`SynodNoBackoff`] without) | only guaranteed termination (FLP): without backoff, proposers can duel forever |
 //!
-//! Helpers: [`tally`] (vote counting shared by the two voting algorithms), [`color`] (the
-//! drafts' red/blue/green values) and [`testkit`] (a FIFO cluster for unit tests).
+//! | module | what it holds |
+//! | --- | --- |
+//! | [`explore`] | the schedule explorer: exhaustive search, random walks, verdicts, timelines and sequence diagrams, [`explore::run_cli`] for `workbench explore` |
+//! | [`tally`] | vote counting shared by the two voting algorithms |
+//! | [`color`] | the drafts' red/blue/green values |
+//! | [`testkit`] | a FIFO cluster for unit tests |
+//!
+//! Tests (`writeonce/tests/`):
+//!
+//! | file | what it shows |
+//! | --- | --- |
+//! | `explore.rs` | what the explorer finds for each algorithm: the drafts' argument, one test per claim |
+//! | `synod.rs` | exhaustive enumeration of the synod: agreement and validity under every schedule of two proposers with a crash-and-restart and a loss, and of three ballots; broken variants (a proposer ignoring promised values, one adopting the lowest ballot, an acceptor forgetting its state on restart) are caught |
 
 pub mod color;
 pub mod coordinator;
+pub mod explore;
 pub mod majority_vote;
 pub mod naive_failover;
 pub mod synod;

@@ -1,27 +1,34 @@
 //! The synod algorithm (single-decree Paxos) as a write-once variable: where the drafts' walk
-//! ends.
+//! ends, and the workbench's one implementation of it.
 //!
-//! The protocol rules are those of [`paxos::synod::SynodNode`], restated on this crate's
-//! [`Outbox`] so that the explorer can shift ballot rounds ([`Rounds`]) and see a duel that
-//! returns to the same situation with higher ballots as a loop. One rule is added: a node that
-//! hears `Chosen` first passes it on to the others (every node a distinguished learner, Paxos
-//! Made Simple §2.3), so that one lost broadcast cannot leave a correct node undecided forever.
-//! A differential test below drives both with the same random schedules and checks that they
-//! send the same messages (those relays aside) and choose the same values, so the two cannot
-//! drift apart.
+//! Multi-Paxos (the `paxos` crate) runs these rules once per log slot in its own code, with a
+//! stable leader; this module is the single-decree algorithm alone, small enough to search
+//! exhaustively. The explorer ([`crate::explore`]) searches its schedules for agreement,
+//! validity and termination; `tests/synod.rs` enumerates every schedule of two proposers, a
+//! crash-and-restart and a lost message, and catches broken variants of the rules.
+//!
+//! Messages are sent through this crate's [`Outbox`], and ballot rounds can be shifted
+//! ([`Rounds`]) so that the explorer sees a duel that returns to the same situation with
+//! higher ballots as a loop. Messages a node addresses to itself are handled inside the call
+//! (a proposer's own acceptor answers at once), so its own promise is in
+//! [`SynodNode::acceptor_state`] before any prepare leaves. The caller must make
+//! `acceptor_state()` durable before sending what the call put in the outbox; everything else
+//! in the node is volatile, and [`SynodNode::restore`] restarts a node from the acceptor state
+//! alone.
 //!
 //! Every node is proposer, acceptor and learner. `try_initialize(v)` makes the node a proposer
 //! of `v`; whatever value is chosen, every node learns it from a `Chosen` broadcast.
 //!
 //! | rule | where | source |
 //! | --- | --- | --- |
-//! | ballots are (round, node): unique, totally ordered | [`SynodNode::start_ballot`] | Paxos Made Simple §2.5 |
+//! | ballots are (round, node): unique, totally ordered | `start_ballot` | Paxos Made Simple §2.5 |
 //! | phase 1(b): promise only at or above the current promise; report the last accepted | `Prepare` in `handle` | §2.2 |
 //! | phase 2(a): propose the value of the highest ballot reported, else one's own | `Promise` in `handle` | §2.2 |
 //! | phase 2(b): accept unless a higher ballot was promised | `Accept` in `handle` | §2.2 |
 //! | chosen once a majority accepted one ballot; learners are told | `Accepted`, `Chosen` in `handle` | §2.2, §2.3 |
 //! | every node is a distinguished learner and passes the news on once | `Chosen` in `handle` | §2.3 |
 //! | a proposer told of a higher ballot abandons its own | `Nack` in `handle` | §2.3 |
+//! | an acceptor remembers its promise and accepted proposal across a restart | [`SynodNode::restore`] | §2.2, §2.5 |
 //! | progress needs one distinguished proposer; a retry must not always preempt the other | [`SynodNode::timer`] | §2.4 |
 //!
 //! **Holds**: agreement and validity under any schedule, crash or partition.
@@ -190,6 +197,24 @@ pub struct SynodNode<V, const RANDOMIZED_BACKOFF: bool> {
 }
 
 impl<V: Clone + Eq + Ord + Hash + Debug, const B: bool> SynodNode<V, B> {
+    /// Node `me` of `nodes` restarting from its durable acceptor state: proposer and learner
+    /// start over (the value it was asked to propose and what it learned are gone).
+    /// Reference: Paxos Made Simple §2.2 ("an acceptor must remember this information even if
+    /// it fails and then restarts"), §2.5.
+    pub fn restore(me: NodeId, nodes: usize, acceptor: AcceptorState<V>) -> Self {
+        assert!(me.index() < nodes, "{me} is not one of the {nodes} nodes");
+        assert!(nodes <= 64, "a NodeSet holds at most 64 nodes");
+        SynodNode {
+            me,
+            nodes,
+            max_round_seen: acceptor.promised.round,
+            acceptor,
+            proposer: ProposerState::Idle,
+            input: None,
+            chosen: None,
+        }
+    }
+
     /// What must be durable before this node's messages are sent.
     pub fn acceptor_state(&self) -> &AcceptorState<V> {
         &self.acceptor
@@ -401,20 +426,14 @@ impl<V: Clone + Eq + Ord + Hash + Debug, const B: bool> WriteOnce for SynodNode<
     const NAME: &'static str = if B { "synod" } else { "synod-no-backoff" };
 
     fn boot(me: NodeId, nodes: usize) -> Self {
-        assert!(me.index() < nodes, "{me} is not one of the {nodes} nodes");
-        assert!(nodes <= 64, "a NodeSet holds at most 64 nodes");
-        SynodNode {
+        Self::restore(
             me,
             nodes,
-            acceptor: AcceptorState {
+            AcceptorState {
                 promised: Epoch::default(),
                 accepted: None,
             },
-            proposer: ProposerState::Idle,
-            input: None,
-            max_round_seen: 0,
-            chosen: None,
-        }
+        )
     }
 
     /// Becomes a proposer of `value` (the first value offered; later offers are ignored).
@@ -494,7 +513,6 @@ mod tests {
     use super::*;
     use crate::color::Color::{self, Blue, Red};
     use crate::testkit::Cluster;
-    use paxos::synod as reference;
 
     #[test]
     fn a_lone_proposer_gets_its_value_chosen_everywhere() {
@@ -534,95 +552,37 @@ mod tests {
         assert_eq!(*ballot, Epoch::ballot(2, NodeId(0)));
     }
 
-    /// A tiny deterministic generator (splitmix64) for the differential test.
-    struct Mix(u64);
-
-    impl Mix {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) % n as u64) as usize
-        }
-    }
-
-    fn to_reference(msg: &SynodMsg<Color>) -> reference::SynodMsg<Color> {
-        match msg.clone() {
-            SynodMsg::Prepare { ballot } => reference::SynodMsg::Prepare { ballot },
-            SynodMsg::Promise { ballot, accepted } => reference::SynodMsg::Promise { ballot, accepted },
-            SynodMsg::Accept { ballot, value } => reference::SynodMsg::Accept { ballot, value },
-            SynodMsg::Accepted { ballot } => reference::SynodMsg::Accepted { ballot },
-            SynodMsg::Nack { ballot, promised } => reference::SynodMsg::Nack { ballot, promised },
-            SynodMsg::Chosen { value } => reference::SynodMsg::Chosen { value },
-        }
-    }
-
-    /// Drives this crate's synod and `paxos::synod::SynodNode` through the same random
-    /// schedules (proposals, deliveries in any order, retries) and checks that every step
-    /// sends the same messages and leaves the same acceptor state and chosen value.
     #[test]
-    fn behaves_exactly_like_the_paxos_crates_synod() {
-        let nodes = 3;
-        let members: Vec<NodeId> = (0..nodes as u32).map(NodeId).collect();
-        for seed in 0..300 {
-            let mut rng = Mix(seed);
-            let mut ours: Vec<SynodNoBackoff<Color>> =
-                members.iter().map(|&m| WriteOnce::boot(m, nodes)).collect();
-            let mut theirs: Vec<_> = members
-                .iter()
-                .map(|&m| reference::SynodNode::new(m, &members))
-                .collect();
-            let mut in_flight: Vec<(NodeId, NodeId, SynodMsg<Color>)> = Vec::new();
-            for _ in 0..60 {
-                let node = rng.below(nodes);
-                let mut delivered_chosen = false;
-                let (from, ours_out, theirs_out) = match rng.below(5) {
-                    0 if ours[node].timer().is_some() || ours[node].input.is_none() => {
-                        let value = Color::nth(node);
-                        let mut out = Outbox::new();
-                        if ours[node].input.is_none() {
-                            ours[node].try_initialize(value, &mut out);
-                        } else {
-                            ours[node].on_timeout(&mut out);
-                        }
-                        (NodeId(node as u32), out, theirs[node].propose(value))
-                    }
-                    _ if !in_flight.is_empty() => {
-                        let (from, to, msg) = in_flight.swap_remove(rng.below(in_flight.len()));
-                        delivered_chosen = matches!(msg, SynodMsg::Chosen { .. });
-                        if ours[to.index()].ignores(from, &msg) {
-                            let mut probe = ours[to.index()].clone();
-                            let mut out = Outbox::new();
-                            probe.on_message(from, msg.clone(), &mut out);
-                            assert!(
-                                probe == ours[to.index()] && out.is_empty(),
-                                "seed {seed}: ignored {msg:?}"
-                            );
-                        }
-                        let mut out = Outbox::new();
-                        ours[to.index()].on_message(from, msg.clone(), &mut out);
-                        let theirs_out = theirs[to.index()].step(from, to_reference(&msg));
-                        (to, out, theirs_out)
-                    }
-                    _ => continue,
-                };
-                let relay = |m: &SynodMsg<Color>| delivered_chosen && matches!(m, SynodMsg::Chosen { .. });
-                let sent: Vec<_> = ours_out
-                    .sends()
-                    .iter()
-                    .filter(|(_, m)| !relay(m))
-                    .map(|(to, m)| (*to, to_reference(m)))
-                    .collect();
-                let expected: Vec<_> = theirs_out.into_iter().map(|o| (o.to, o.msg)).collect();
-                assert_eq!(sent, expected, "seed {seed}: messages sent by {from}");
-                in_flight.extend(ours_out.sends().iter().map(|(to, m)| (from, *to, m.clone())));
-                for (a, b) in ours.iter().zip(&theirs) {
-                    assert_eq!(a.final_value(), b.chosen(), "seed {seed}");
-                    assert_eq!(a.acceptor.promised, b.acceptor_state().promised, "seed {seed}");
-                    assert_eq!(a.acceptor.accepted, b.acceptor_state().accepted, "seed {seed}");
-                }
-            }
-        }
+    fn a_restarted_node_keeps_its_acceptor_state_and_forgets_the_rest() {
+        // Reference: Paxos Made Simple §2.2, §2.5.
+        let mut cluster = Cluster::<Synod<Color>>::new(3);
+        cluster.propose(NodeId(0), Red);
+        cluster.deliver_all();
+        let before = cluster.node(NodeId(2)).acceptor_state().clone();
+        let mut restarted = Synod::restore(NodeId(2), 3, before.clone());
+        assert_eq!(restarted.acceptor_state(), &before);
+        assert_eq!(restarted.final_value(), None);
+        assert_eq!(restarted.timer(), None, "it proposes nothing until asked again");
+        restarted.try_initialize(Blue, &mut Outbox::new());
+        let ProposerState::Preparing { ballot, .. } = restarted.proposer_state() else {
+            panic!("n2 should be preparing");
+        };
+        assert!(
+            *ballot > before.promised,
+            "a new ballot is above the promise it kept"
+        );
+    }
+
+    #[test]
+    fn a_restarted_proposer_adopts_the_value_already_chosen() {
+        // Reference: Paxos Made Simple §2.2 (P2c).
+        let mut cluster = Cluster::<Synod<Color>>::new(3);
+        cluster.propose(NodeId(0), Red);
+        cluster.deliver_all();
+        let durable = cluster.node(NodeId(2)).acceptor_state().clone();
+        cluster.restart(NodeId(2), Synod::restore(NodeId(2), 3, durable));
+        cluster.propose(NodeId(2), Blue);
+        cluster.deliver_all();
+        assert_eq!(cluster.final_values(), vec![Some(Red); 3]);
     }
 }

@@ -86,6 +86,12 @@ impl<A: WriteOnce> Cluster<A> {
         self.queue.retain(|(_, to, _)| *to != node);
     }
 
+    /// Restarts `node` as `state`, which the algorithm rebuilt from what it keeps durable (a
+    /// crash and recovery rather than a crash-stop); messages in flight to it still arrive.
+    pub fn restart(&mut self, node: NodeId, state: A) {
+        self.nodes[node.index()] = state;
+    }
+
     /// Cuts `node` off from every other node: messages between them, in flight or later, are
     /// lost.
     pub fn isolate(&mut self, node: NodeId) {

@@ -22,26 +22,57 @@ pub mod stress;
 
 use crate::command::{CmdId, Command};
 use crate::config::ProtocolConfig;
-use crate::log::{Action, NotLeader, ReplicatedLog, Role, Status};
+use crate::host::{HostIo, NodeHost};
+use crate::invariants::Invariants;
+use crate::log::{NotLeader, ReplicatedLog, Role, Status};
 use crate::rng::mix;
+use crate::storage::Storage;
 use crate::storage::mem::MemStorage;
-use crate::types::{Epoch, LogIndex, Nanos, NodeId, PersistSeq};
+use crate::types::{LogIndex, Nanos, NodeId, PersistSeq};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// A predicate deciding whether a message in flight is dropped.
 pub type DropFilter<M> = Box<dyn FnMut(NodeId, NodeId, &M) -> bool>;
 
+/// A message in flight: (from, to, message).
+type InFlight<M> = (NodeId, NodeId, M);
+
 struct Slot<L: ReplicatedLog> {
-    node: Option<L>,
+    host: Option<NodeHost<L>>,
     storage: MemStorage<L::Record>,
     /// Persists appended but not yet durable: (seq, storage length after it).
     unsynced: Vec<(PersistSeq, usize)>,
-    durable_seq: PersistSeq,
-    /// Sends waiting for a persist.
-    held: Vec<(PersistSeq, NodeId, L::Message)>,
     commits: Vec<(LogIndex, Command)>,
     auto_persist: bool,
     incarnation: u64,
+}
+
+/// What the test cluster does with one node's effects: storage in memory, sends into the
+/// FIFO queue, commits into the node's list and the invariants.
+struct SlotIo<'a, L: ReplicatedLog> {
+    id: NodeId,
+    now: Nanos,
+    storage: &'a mut MemStorage<L::Record>,
+    unsynced: &'a mut Vec<(PersistSeq, usize)>,
+    commits: &'a mut Vec<(LogIndex, Command)>,
+    queue: &'a mut VecDeque<InFlight<L::Message>>,
+    invariants: &'a mut Invariants,
+}
+
+impl<L: ReplicatedLog> HostIo<L> for SlotIo<'_, L> {
+    fn persist(&mut self, seq: PersistSeq, records: Vec<L::Record>) {
+        self.storage.append(&records).expect("memory storage cannot fail");
+        self.unsynced.push((seq, self.storage.appended_len()));
+    }
+
+    fn send(&mut self, to: NodeId, msg: L::Message) {
+        self.queue.push_back((self.id, to, msg));
+    }
+
+    fn commit(&mut self, index: LogIndex, cmd: Command) {
+        self.invariants.on_commit(self.now, self.id, index, cmd.id());
+        self.commits.push((index, cmd));
+    }
 }
 
 /// An in-memory cluster of `L` nodes numbered 0..n.
@@ -51,18 +82,16 @@ pub struct Network<L: ReplicatedLog> {
     seed: u64,
     members: Vec<NodeId>,
     slots: Vec<Slot<L>>,
-    queue: VecDeque<(NodeId, NodeId, L::Message)>,
+    queue: VecDeque<InFlight<L::Message>>,
     cut: BTreeSet<(NodeId, NodeId)>,
     filter: Option<DropFilter<L::Message>>,
-    /// The command each index was first committed with, by any node.
-    chosen: BTreeMap<LogIndex, CmdId>,
-    /// The node seen leading each epoch.
-    leaders: BTreeMap<Epoch, NodeId>,
+    /// Agreement, commit order and one leader per epoch, checked at every step; the first
+    /// violation panics there.
+    invariants: Invariants,
     /// Every message delivered: (from, to, message), for tests that inspect traffic.
-    pub delivered: Vec<(NodeId, NodeId, L::Message)>,
+    pub delivered: Vec<InFlight<L::Message>>,
     /// Whether to record `delivered`.
     pub record_traffic: bool,
-    scratch: Vec<Action<L::Message, L::Record>>,
 }
 
 impl<L: ReplicatedLog> Network<L> {
@@ -78,20 +107,16 @@ impl<L: ReplicatedLog> Network<L> {
             queue: VecDeque::new(),
             cut: BTreeSet::new(),
             filter: None,
-            chosen: BTreeMap::new(),
-            leaders: BTreeMap::new(),
+            invariants: Invariants::new(n),
             delivered: Vec::new(),
             record_traffic: false,
-            scratch: Vec::new(),
         };
         for &id in &members {
-            let node = L::boot(id, &members, &net.cfg, Vec::new(), mix(seed, id.0 as u64));
+            let host = NodeHost::boot(id, &members, &net.cfg, Vec::new(), mix(seed, id.0 as u64));
             net.slots.push(Slot {
-                node: Some(node),
+                host: Some(host),
                 storage: MemStorage::new(),
                 unsynced: Vec::new(),
-                durable_seq: 0,
-                held: Vec::new(),
                 commits: Vec::new(),
                 auto_persist: true,
                 incarnation: 0,
@@ -115,12 +140,12 @@ impl<L: ReplicatedLog> Network<L> {
 
     /// The node, if it is up.
     pub fn node(&self, id: NodeId) -> Option<&L> {
-        self.slots[id.index()].node.as_ref()
+        self.slots[id.index()].host.as_ref().map(NodeHost::node)
     }
 
     /// The node, mutably, for protocol-specific test hooks. Call [`drain`](Self::drain) after.
     pub fn node_mut(&mut self, id: NodeId) -> Option<&mut L> {
-        self.slots[id.index()].node.as_mut()
+        self.slots[id.index()].host.as_mut().map(NodeHost::node_mut)
     }
 
     /// The node's status, if it is up.
@@ -134,8 +159,8 @@ impl<L: ReplicatedLog> Network<L> {
     }
 
     /// The command first committed at each index by any node.
-    pub fn chosen(&self) -> &BTreeMap<LogIndex, CmdId> {
-        &self.chosen
+    pub fn chosen(&self) -> BTreeMap<LogIndex, CmdId> {
+        (1..).zip(self.invariants.chosen().iter().copied()).collect()
     }
 
     /// The live leader of the highest epoch, if any.
@@ -150,13 +175,13 @@ impl<L: ReplicatedLog> Network<L> {
 
     /// Hands `cmd` to `id` and carries out what follows, except message delivery.
     pub fn propose(&mut self, id: NodeId, cmd: Command) -> Result<(), NotLeader> {
-        let now = self.now;
-        let node = self.slots[id.index()]
-            .node
-            .as_mut()
-            .expect("proposal to a crashed node");
-        let result = node.propose(now, cmd);
-        self.drain(id);
+        assert!(self.is_up(id), "proposal to a crashed node");
+        let result = self.with_host(id, |host, now, io| {
+            let result = host.propose(now, cmd);
+            host.carry_out(io);
+            result
+        });
+        self.after_step(id);
         result
     }
 
@@ -166,7 +191,7 @@ impl<L: ReplicatedLog> Network<L> {
         while let Some((from, to, msg)) = self.queue.pop_front() {
             count += 1;
             assert!(count < 10_000_000, "message storm: protocol never quiesces");
-            if self.cut.contains(&(from, to)) || self.slots[to.index()].node.is_none() {
+            if self.cut.contains(&(from, to)) || !self.is_up(to) {
                 continue;
             }
             if let Some(f) = self.filter.as_mut()
@@ -177,15 +202,15 @@ impl<L: ReplicatedLog> Network<L> {
             if self.record_traffic {
                 self.delivered.push((from, to, msg.clone()));
             }
-            let now = self.now;
-            self.slots[to.index()]
-                .node
-                .as_mut()
-                .expect("checked above")
-                .step(now, from, msg);
-            self.drain(to);
+            self.step(from, to, msg);
         }
         count
+    }
+
+    /// Delivers `msg` to `to` and carries out what follows.
+    fn step(&mut self, from: NodeId, to: NodeId, msg: L::Message) {
+        self.with_host(to, |host, now, io| host.step(now, from, msg, io));
+        self.after_step(to);
     }
 
     /// Delivers only the messages queued now whose (from, to, msg) matches `pick`; the rest
@@ -203,16 +228,10 @@ impl<L: ReplicatedLog> Network<L> {
         }
         let n = take.len();
         for (from, to, msg) in take {
-            if self.cut.contains(&(from, to)) || self.slots[to.index()].node.is_none() {
+            if self.cut.contains(&(from, to)) || !self.is_up(to) {
                 continue;
             }
-            let now = self.now;
-            self.slots[to.index()]
-                .node
-                .as_mut()
-                .expect("checked above")
-                .step(now, from, msg);
-            self.drain(to);
+            self.step(from, to, msg);
         }
         // Messages produced meanwhile go after the ones that were waiting.
         keep.extend(self.queue.drain(..));
@@ -226,7 +245,7 @@ impl<L: ReplicatedLog> Network<L> {
     }
 
     /// Messages queued and not yet delivered.
-    pub fn queued(&self) -> impl Iterator<Item = &(NodeId, NodeId, L::Message)> {
+    pub fn queued(&self) -> impl Iterator<Item = &InFlight<L::Message>> {
         self.queue.iter()
     }
 
@@ -235,11 +254,11 @@ impl<L: ReplicatedLog> Network<L> {
         self.now += dt;
         for id in self.members.clone() {
             let now = self.now;
-            if let Some(node) = self.slots[id.index()].node.as_mut()
-                && node.next_deadline().is_some_and(|d| d <= now)
+            if let Some(host) = &self.slots[id.index()].host
+                && host.next_deadline().is_some_and(|d| d <= now)
             {
-                node.tick(now);
-                self.drain(id);
+                self.with_host(id, |host, now, io| host.tick(now, io));
+                self.after_step(id);
             }
         }
     }
@@ -249,7 +268,7 @@ impl<L: ReplicatedLog> Network<L> {
         let next = self
             .slots
             .iter()
-            .filter_map(|s| s.node.as_ref()?.next_deadline())
+            .filter_map(|s| s.host.as_ref()?.next_deadline())
             .min();
         match next {
             Some(t) => {
@@ -289,7 +308,7 @@ impl<L: ReplicatedLog> Network<L> {
             let next = self
                 .slots
                 .iter()
-                .filter_map(|s| s.node.as_ref()?.next_deadline())
+                .filter_map(|s| s.host.as_ref()?.next_deadline())
                 .min();
             match next {
                 Some(t) if t <= end => self.advance(t.saturating_sub(self.now)),
@@ -305,10 +324,9 @@ impl<L: ReplicatedLog> Network<L> {
     /// Crashes `id`: volatile state and unsynced records are lost, held sends vanish.
     pub fn crash(&mut self, id: NodeId) {
         let slot = &mut self.slots[id.index()];
-        slot.node = None;
+        slot.host = None;
         slot.storage.crash();
         slot.unsynced.clear();
-        slot.held.clear();
         slot.commits.clear();
         self.queue.retain(|(_, to, _)| *to != id);
     }
@@ -316,18 +334,18 @@ impl<L: ReplicatedLog> Network<L> {
     /// Boots `id` again from its durable records.
     pub fn restart(&mut self, id: NodeId) {
         let slot = &mut self.slots[id.index()];
-        assert!(slot.node.is_none(), "restart of a running node");
+        assert!(slot.host.is_none(), "restart of a running node");
         slot.incarnation += 1;
-        slot.durable_seq = 0;
         let records = slot.storage.durable().to_vec();
         let seed = mix(mix(self.seed, id.0 as u64), slot.incarnation);
-        slot.node = Some(L::boot(id, &self.members, &self.cfg, records, seed));
+        slot.host = Some(NodeHost::boot(id, &self.members, &self.cfg, records, seed));
+        self.invariants.on_boot(id);
         self.drain(id);
     }
 
     /// Whether `id` is up.
     pub fn is_up(&self, id: NodeId) -> bool {
-        self.slots[id.index()].node.is_some()
+        self.slots[id.index()].host.is_some()
     }
 
     /// The durable records of `id`.
@@ -394,105 +412,65 @@ impl<L: ReplicatedLog> Network<L> {
         if let Some(&(seq, len)) = slot.unsynced.last() {
             slot.storage.sync_prefix(len);
             slot.unsynced.clear();
-            slot.durable_seq = seq;
-            let now = self.now;
-            if let Some(node) = slot.node.as_mut() {
-                node.persisted(now, seq);
+            if slot.host.is_some() {
+                self.with_host(id, |host, now, io| host.persisted(now, seq, io));
+                self.after_step(id);
             }
-            self.release_held(id);
-            self.drain(id);
-        }
-    }
-
-    fn release_held(&mut self, id: NodeId) {
-        let slot = &mut self.slots[id.index()];
-        let durable = slot.durable_seq;
-        let (ready, waiting): (Vec<_>, Vec<_>) = slot.held.drain(..).partition(|(seq, _, _)| *seq <= durable);
-        slot.held = waiting;
-        for (_, to, msg) in ready {
-            self.queue.push_back((id, to, msg));
         }
     }
 
     /// Carries out everything `id` has asked for. Call after touching a node through
     /// [`node_mut`](Self::node_mut).
     pub fn drain(&mut self, id: NodeId) {
-        loop {
-            let mut actions = std::mem::take(&mut self.scratch);
-            match self.slots[id.index()].node.as_mut() {
-                Some(node) => node.take_actions(&mut actions),
-                None => return,
-            }
-            if actions.is_empty() {
-                self.scratch = actions;
-                break;
-            }
-            for action in actions.drain(..) {
-                self.carry_out(id, action);
-            }
-            self.scratch = actions;
-            let slot = &mut self.slots[id.index()];
-            if slot.auto_persist && !slot.unsynced.is_empty() {
-                self.sync(id);
-            }
-        }
-        self.check_leader_uniqueness(id);
-    }
-
-    fn carry_out(&mut self, id: NodeId, action: Action<L::Message, L::Record>) {
-        let slot = &mut self.slots[id.index()];
-        match action {
-            Action::Persist { seq, records } => {
-                let last = slot.unsynced.last().map_or(slot.durable_seq, |&(s, _)| s);
-                assert!(
-                    seq > last,
-                    "{id:?}: persist seq {seq} not increasing (last {last})"
-                );
-                slot.storage.append_all(records);
-                slot.unsynced.push((seq, slot.storage.appended_len()));
-            }
-            Action::Send { to, msg, after } => match after {
-                Some(seq) if seq > slot.durable_seq => {
-                    let known = slot.unsynced.iter().any(|&(s, _)| s >= seq);
-                    assert!(
-                        known,
-                        "{id:?}: send waits on persist {seq}, which was never issued"
-                    );
-                    slot.held.push((seq, to, msg));
-                }
-                _ => self.queue.push_back((id, to, msg)),
-            },
-            Action::Commit { index, cmd } => {
-                let expected = slot.commits.last().map_or(1, |(i, _)| i + 1);
-                assert_eq!(index, expected, "{id:?} committed index {index} out of order");
-                let cid = cmd.id();
-                let first = *self.chosen.entry(index).or_insert(cid);
-                assert_eq!(
-                    first, cid,
-                    "agreement violated at index {index}: {id:?} committed {cid:?}, another node committed {first:?}"
-                );
-                slot.commits.push((index, cmd));
-            }
+        if self.is_up(id) {
+            self.with_host(id, |host, _, io| host.carry_out(io));
+            self.after_step(id);
         }
     }
 
-    fn check_leader_uniqueness(&mut self, id: NodeId) {
-        if let Some(s) = self.status(id)
-            && s.role == Role::Leader
+    /// Runs `f` on `id`'s host with the cluster as its backend. `id` must be up.
+    fn with_host<T>(
+        &mut self,
+        id: NodeId,
+        f: impl FnOnce(&mut NodeHost<L>, Nanos, &mut SlotIo<'_, L>) -> T,
+    ) -> T {
+        let now = self.now;
+        let Slot {
+            host,
+            storage,
+            unsynced,
+            commits,
+            ..
+        } = &mut self.slots[id.index()];
+        let host = host.as_mut().expect("the node is up");
+        let mut io = SlotIo {
+            id,
+            now,
+            storage,
+            unsynced,
+            commits,
+            queue: &mut self.queue,
+            invariants: &mut self.invariants,
+        };
+        f(host, now, &mut io)
+    }
+
+    /// After a node acted: its persists complete at once unless held back, and the invariants
+    /// must still hold.
+    fn after_step(&mut self, id: NodeId) {
+        let slot = &self.slots[id.index()];
+        if slot.auto_persist && !slot.unsynced.is_empty() {
+            self.sync(id);
+        }
+        if let Some(status) = self.slots[id.index()]
+            .host
+            .as_mut()
+            .and_then(NodeHost::status_change)
         {
-            let first = *self.leaders.entry(s.epoch).or_insert(id);
-            assert_eq!(
-                first, id,
-                "two leaders in epoch {:?}: {first:?} and {id:?}",
-                s.epoch
-            );
+            self.invariants.on_status(self.now, &status);
         }
-    }
-}
-
-impl<R: Clone> MemStorage<R> {
-    fn append_all(&mut self, records: Vec<R>) {
-        use crate::storage::Storage;
-        self.append(&records).expect("memory storage cannot fail");
+        if let Some(v) = self.invariants.violations().first() {
+            panic!("{v}");
+        }
     }
 }

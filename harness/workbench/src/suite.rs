@@ -1,0 +1,230 @@
+//! Running many (scenario, protocol, seed) jobs over the machine's cores, checking each run,
+//! and loading the built-in suite. Results come back in job order whatever the scheduling,
+//! so output is deterministic.
+
+use crate::build_info;
+use model::check::verdict::check_history;
+use model::metrics::summarize;
+use model::protocol::{NotSimulated, Protocol};
+use model::run::BackendKind;
+use model::scenario::{Dur, LoopMode, Scenario, ScenarioError};
+use report::RunResult;
+use sim::{RunOptions, run_protocol};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// One run to do.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub scenario: Scenario,
+    pub source: String,
+    pub protocol: Protocol,
+    pub seed: u64,
+    pub trace_log_bytes: usize,
+    /// The simulator, or real processes.
+    pub backend: BackendKind,
+}
+
+/// A run that could not be done (not one that failed its checks: that is a result).
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error(transparent)]
+    NotSimulated(#[from] NotSimulated),
+    #[error(transparent)]
+    Live(#[from] live::LiveError),
+}
+
+/// Runs one job and checks its history.
+pub fn run_job(job: &Job) -> Result<RunResult, RunError> {
+    let output = match job.backend {
+        BackendKind::Live => {
+            let live = live::LiveOptions {
+                seed: Some(job.seed),
+                ..Default::default()
+            };
+            live::run_live(job.protocol, &job.scenario, &live)?
+        }
+        BackendKind::Sim => {
+            let opts = RunOptions {
+                seed: Some(job.seed),
+                trace_log_bytes: job.trace_log_bytes,
+            };
+            run_protocol(job.protocol, &job.scenario, &opts)?
+        }
+    };
+    let checker = check_history(&output.history);
+    let summary = summarize(&output, checker, &build_info::versions());
+    Ok(RunResult { output, summary })
+}
+
+/// Runs `jobs` on `threads` threads; `done(result)` is called as each finishes (from the
+/// worker thread). Results are returned in job order.
+pub fn run_jobs(
+    jobs: &[Job],
+    threads: usize,
+    done: &(dyn Fn(&Result<RunResult, RunError>) + Sync),
+) -> Vec<Result<RunResult, RunError>> {
+    crate::pool::par_map(jobs, threads, |job| {
+        let r = run_job(job);
+        done(&r);
+        r
+    })
+}
+
+/// Every (scenario, protocol, seed) of the suite: `seeds` seeds from each scenario's own.
+pub fn suite_jobs(scenarios: &[(Scenario, String)], seeds: u64) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    for (s, src) in scenarios {
+        for protocol in s.protocols() {
+            for seed in s.seed..s.seed + seeds {
+                jobs.push(Job {
+                    scenario: s.clone(),
+                    source: src.clone(),
+                    protocol,
+                    seed,
+                    trace_log_bytes: 0,
+                    backend: BackendKind::Sim,
+                });
+            }
+        }
+    }
+    jobs
+}
+
+/// The scenario run open-loop at `rate` operations per second.
+pub fn at_rate(s: &Scenario, rate: f64) -> Scenario {
+    let mut s = s.clone();
+    s.workload.mode = LoopMode::Open;
+    s.workload.rate = Some(rate);
+    // Enough clients that concurrency, not the client count, limits an overloaded cluster.
+    s.workload.clients = s.workload.clients.max(256);
+    s
+}
+
+/// `scenario` in open loop at each of `rates`, for each protocol (protocol-major order).
+pub fn sweep_jobs(
+    scenario: &Scenario,
+    source: &str,
+    protocols: &[Protocol],
+    rates: &[f64],
+    seed: u64,
+) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    for &protocol in protocols {
+        for &rate in rates {
+            jobs.push(Job {
+                scenario: at_rate(scenario, rate),
+                source: source.to_string(),
+                protocol,
+                seed,
+                trace_log_bytes: 0,
+                backend: BackendKind::Sim,
+            });
+        }
+    }
+    jobs
+}
+
+/// The suite's load sweep: latency against offered load on the 3-node steady state.
+pub struct SweepPlan {
+    pub scenario: Scenario,
+    pub source: String,
+    pub rates: Vec<f64>,
+}
+
+impl SweepPlan {
+    /// The sweep of `steady-3`, if the suite has it: at most 3 s of workload.
+    pub fn for_suite(scenarios: &[(Scenario, String)], quick: bool) -> Option<SweepPlan> {
+        let (s, source) = scenarios.iter().find(|(s, _)| s.name == "steady-3")?;
+        let rates = if quick {
+            vec![5_000.0, 20_000.0, 40_000.0]
+        } else {
+            vec![5_000.0, 10_000.0, 20_000.0, 30_000.0, 40_000.0, 50_000.0]
+        };
+        let mut scenario = s.clone();
+        scenario.duration = Dur(scenario.duration.0.min(3_000_000_000));
+        Some(SweepPlan {
+            scenario,
+            source: source.clone(),
+            rates,
+        })
+    }
+}
+
+/// A suite directory that cannot be loaded.
+#[derive(Debug, Error)]
+pub enum SuiteError {
+    #[error("{}: {source}", dir.display())]
+    ReadDir { dir: PathBuf, source: std::io::Error },
+    #[error("{}: no scenario files (*.toml) found", dir.display())]
+    Empty { dir: PathBuf },
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+}
+
+/// Every `*.toml` in `dir`, parsed and validated, in file-name order.
+pub fn load_scenarios(dir: &Path) -> Result<Vec<(Scenario, String)>, SuiteError> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|source| SuiteError::ReadDir {
+            dir: dir.to_path_buf(),
+            source,
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("toml"))
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for p in paths {
+        let s = Scenario::load(&p)?;
+        out.push((s, p.display().to_string()));
+    }
+    if out.is_empty() {
+        return Err(SuiteError::Empty {
+            dir: dir.to_path_buf(),
+        });
+    }
+    Ok(out)
+}
+
+/// A shortened copy of `s` for `--quick`: the workload runs at most `max_duration` and the
+/// fault schedule is compressed in proportion, so every fault still happens.
+pub fn quick(s: &Scenario, max_duration: Dur) -> Scenario {
+    let mut q = s.clone();
+    if s.duration <= max_duration {
+        return q;
+    }
+    let scale = max_duration.0 as f64 / s.duration.0 as f64;
+    q.duration = max_duration;
+    q.settle = Dur(s.settle.0.min(2_000_000_000));
+    for f in &mut q.faults.schedule {
+        f.at = Dur((f.at.0 as f64 * scale) as u64);
+    }
+    if let Some(r) = &mut q.faults.random {
+        r.mean_interval = Dur(((r.mean_interval.0 as f64 * scale) as u64).max(200_000_000));
+        r.fault_duration = Dur(((r.fault_duration.0 as f64 * scale) as u64).max(200_000_000));
+        r.start = Dur((r.start.0 as f64 * scale) as u64);
+    }
+    q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quick_mode_compresses_the_schedule_and_keeps_every_fault() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/leader-crash.toml");
+        let s = Scenario::load(&path).unwrap();
+        let q = quick(&s, Dur(2_000_000_000));
+        assert_eq!(q.duration, Dur(2_000_000_000));
+        assert_eq!(q.fault_schedule(1).len(), s.fault_schedule(1).len());
+        assert!(q.fault_schedule(1).iter().all(|f| f.at <= q.duration));
+    }
+
+    #[test]
+    fn every_built_in_scenario_parses() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+        let all = load_scenarios(&dir).unwrap();
+        assert!(all.len() >= 17, "{} scenarios", all.len());
+    }
+}
