@@ -20,7 +20,7 @@ const CORPUS_ENV: &str = "WORKBENCH_JEPSEN_ETCD";
 fn corpus_dir() -> PathBuf {
     let dir = match std::env::var_os(CORPUS_ENV) {
         Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/jepsen-etcd"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/jepsen-etcd"),
     };
     assert!(
         dir.join("VERDICTS.txt").is_file(),

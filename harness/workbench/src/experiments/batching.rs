@@ -97,7 +97,7 @@ fn job(name: &str, body: &str, protocol: Protocol) -> Job {
     Job {
         scenario: scenario(name, body),
         source: format!("(experiment {name})"),
-        protocol: protocol.into(),
+        protocol,
         seed: 1,
         trace_log_bytes: 0,
         backend: BackendKind::Sim,

@@ -188,7 +188,7 @@ pub fn run(opts: &super::ExperimentOptions) -> ScalingData {
                     let commands = out.committed_commands.max(1) as f64;
                     let delivered: u64 = out.node_stats.iter().map(|n| n.msgs_received).sum();
                     ScalingPoint {
-                        protocol: protocol.into(),
+                        protocol,
                         nodes,
                         committed_commands: out.committed_commands,
                         deliveries_per_command: delivered as f64 / commands,
@@ -198,7 +198,7 @@ pub fn run(opts: &super::ExperimentOptions) -> ScalingData {
                     }
                 }
                 Err(_) => ScalingPoint {
-                    protocol: protocol.into(),
+                    protocol,
                     nodes,
                     committed_commands: 0,
                     deliveries_per_command: 0.0,
@@ -390,7 +390,7 @@ mod tests {
             points: SIZES
                 .iter()
                 .map(|&nodes| ScalingPoint {
-                    protocol: Protocol::Raft.into(),
+                    protocol: Protocol::Raft,
                     nodes,
                     committed_commands: 1,
                     deliveries_per_command: cost(nodes as f64),
