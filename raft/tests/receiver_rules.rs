@@ -1,5 +1,6 @@
 //! Figure 2's receiver rules, one test per rule, on a single node: feed it one message and
-//! assert on the actions it emits (openraft's habit), not on private fields.
+//! assert on the actions it emits (openraft's habit), not on private fields. The
+//! counterpart of multi-Paxos's `paxos/tests/acceptor_rules.rs`.
 
 mod common;
 
