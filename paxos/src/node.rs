@@ -149,8 +149,8 @@ pub struct PaxosNode {
     pub(crate) id: NodeId,
     /// Every member but this node.
     pub(crate) peers: Vec<NodeId>,
-    /// `is_member[id]`: whether `id` belongs to the cluster.
-    is_member: Vec<bool>,
+    /// `member_by_id[id]`: whether `id` belongs to the cluster.
+    member_by_id: Vec<bool>,
     pub(crate) cluster_size: usize,
     pub(crate) cfg: ProtocolConfig,
     pub(crate) rng: DetRng,
@@ -375,8 +375,9 @@ impl PaxosNode {
         }
     }
 
-    fn member(&self, id: NodeId) -> bool {
-        self.is_member.get(id.index()).copied().unwrap_or(false)
+    /// Whether `id` belongs to the cluster.
+    pub(crate) fn is_member(&self, id: NodeId) -> bool {
+        self.member_by_id.get(id.index()).copied().unwrap_or(false)
     }
 }
 
@@ -387,17 +388,17 @@ impl ReplicatedLog for PaxosNode {
 
     fn boot(id: NodeId, members: &[NodeId], cfg: &ProtocolConfig, recovered: Vec<Record>, seed: u64) -> Self {
         assert!(members.contains(&id), "{id} is not a member of {members:?}");
-        let mut is_member = vec![false; MAX_NODE_ID as usize];
+        let mut member_by_id = vec![false; MAX_NODE_ID as usize];
         for &m in members {
             assert!(m.0 < MAX_NODE_ID, "node ids must be below {MAX_NODE_ID}");
-            assert!(!is_member[m.index()], "{m} listed twice");
-            is_member[m.index()] = true;
+            assert!(!member_by_id[m.index()], "{m} listed twice");
+            member_by_id[m.index()] = true;
         }
         let state = recovery::replay(recovered);
         let mut node = PaxosNode {
             id,
             peers: members.iter().copied().filter(|&m| m != id).collect(),
-            is_member,
+            member_by_id,
             cluster_size: members.len(),
             cfg: cfg.clone(),
             rng: rng_for(seed, RNG_TIMEOUTS),
@@ -435,7 +436,7 @@ impl ReplicatedLog for PaxosNode {
 
     fn step(&mut self, now_ns: Nanos, from: NodeId, msg: Message) {
         self.start_clock(now_ns);
-        if from == self.id || !self.member(from) {
+        if from == self.id || !self.is_member(from) {
             return;
         }
         let ballot = msg.ballot();
