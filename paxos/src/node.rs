@@ -420,6 +420,7 @@ impl ReplicatedLog for PaxosNode {
         node
     }
 
+    /// Leaders: a command takes the next slot. Reference: Paxos Made Simple §3.
     fn propose(&mut self, now_ns: Nanos, cmd: Command) -> Result<(), NotLeader> {
         self.start_clock(now_ns);
         match self.role {
@@ -434,6 +435,8 @@ impl ReplicatedLog for PaxosNode {
         }
     }
 
+    /// The rules for every role (preemption by a higher ballot, then the refusal of a
+    /// request below the promise), then the role's own. Reference: Paxos Made Simple §2.2.
     fn step(&mut self, now_ns: Nanos, from: NodeId, msg: Message) {
         self.start_clock(now_ns);
         if from == self.id || !self.is_member(from) {
@@ -452,6 +455,9 @@ impl ReplicatedLog for PaxosNode {
         }
     }
 
+    /// Followers and candidates: the failure detector suspects the leader (or a candidacy
+    /// times out) and phase 1 starts with a higher ballot. Leaders: a held batch goes out,
+    /// heartbeats are due. Reference: Howard & Mortier §3.
     fn tick(&mut self, now_ns: Nanos) {
         if !self.clock_started {
             self.start_clock(now_ns);
@@ -495,6 +501,8 @@ impl ReplicatedLog for PaxosNode {
         out.append(&mut self.actions);
     }
 
+    /// Storage confirms persists up to `upto`: a candidate's own promise and a leader's own
+    /// accepts count from now on. Reference: Paxos Made Simple §2.5.
     fn persisted(&mut self, now_ns: Nanos, upto: PersistSeq) {
         self.start_clock(now_ns);
         assert!(

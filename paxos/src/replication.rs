@@ -257,6 +257,7 @@ impl PaxosNode {
 
     /// Extends the chosen prefix, drops the leader's bookkeeping for the newly chosen slots,
     /// and commits them in order. Invariant: the chosen prefix never shrinks.
+    /// Reference: Paxos Made Simple §3 (commands are executed in order of their numbers).
     pub(crate) fn advance_and_apply(&mut self) {
         let before = self.log.chosen_upto();
         if self.log.advance_chosen() {
@@ -322,7 +323,8 @@ impl PaxosNode {
     /// Frees the window slot of the message an answer refers to (identified by its last
     /// slot; a duplicate or stale answer frees nothing) and notes the follower's chosen
     /// prefix. Returns `None` if the answer is for another ballot, otherwise whether it
-    /// answered a message in the window.
+    /// answered a message in the window. Reference: the shared pipelining knob (as Raft's
+    /// `handle_append_entries_response` frees its window).
     fn answer_window(
         &mut self,
         from: NodeId,
@@ -366,6 +368,7 @@ impl PaxosNode {
 
     /// A follower answered a heartbeat. If it knows less to be chosen than the heartbeat
     /// announced and nothing is in flight to it, it lacks values: rewind to catch it up.
+    /// Reference: Paxos Made Simple §2.3 (learners that missed a value learn it later).
     pub(crate) fn handle_heartbeat_reply(&mut self, now_ns: Nanos, from: NodeId, m: HeartbeatReply) {
         let RoleState::Leader(l) = &mut self.role else {
             return;

@@ -161,6 +161,7 @@ impl RaftNode {
     }
 
     /// Records `from`'s answer in the current (pre-)election and acts on a majority.
+    /// Reference: Raft §5.2; thesis §9.6.
     pub(crate) fn count_vote(&mut self, now_ns: Nanos, from: NodeId, granted: bool) {
         self.votes[from.index()] = Some(granted);
         let yes = self

@@ -211,6 +211,7 @@ impl RaftNode {
     // ----- commit -----
 
     /// Raises `commit_index` to `index` and emits the newly committed entries in order.
+    /// Reference: Raft Figure 2 (all servers: apply `log[lastApplied]`).
     pub(crate) fn advance_commit_index(&mut self, index: LogIndex) {
         assert!(
             index >= self.commit_index,
@@ -257,7 +258,7 @@ impl RaftNode {
         self.election_timeout_ns = self.rng.random_range(min_ns..=max_ns);
     }
 
-    /// Restarts the election timer.
+    /// Restarts the election timer. Reference: Raft §5.2.
     pub(crate) fn reset_election_timer(&mut self, now_ns: Nanos) {
         self.election_deadline_ns = Some(now_ns + self.election_timeout_ns);
     }
@@ -498,6 +499,8 @@ impl ReplicatedLog for RaftNode {
         }
     }
 
+    /// Followers and candidates: the election timeout elapses and an election starts.
+    /// Leaders: a held batch goes out, heartbeats are due. Reference: Raft §5.2.
     fn tick(&mut self, now_ns: Nanos) {
         if self.election_deadline_ns.is_none() && self.role != Role::Leader {
             self.observe(now_ns);
@@ -546,6 +549,8 @@ impl ReplicatedLog for RaftNode {
         out.append(&mut self.actions);
     }
 
+    /// Storage confirms persists up to `upto`: a candidate's own vote and a leader's own
+    /// entries count from now on. Reference: Raft §5.2, §10.2.1.
     fn persisted(&mut self, now_ns: Nanos, upto: PersistSeq) {
         self.observe(now_ns);
         assert!(upto < self.next_seq, "persist {upto} confirmed but never issued");

@@ -11,6 +11,7 @@ use replog::{LogIndex, Nanos, NodeId, Role};
 impl RaftNode {
     /// After a proposal: release the held entries now (`batch_delay_ns == 0`, or a full
     /// batch is waiting), else make sure a deadline will release them.
+    /// Reference: Raft thesis §10.2.2 (batching).
     pub(crate) fn release_or_hold(&mut self, now_ns: Nanos) {
         let held = self.log.last_index() - self.released_index;
         if self.cfg.batch_delay_ns == 0 || held >= self.cfg.max_batch_entries as LogIndex {
@@ -21,6 +22,7 @@ impl RaftNode {
     }
 
     /// Makes every entry in the log eligible to be sent and sends what the windows allow.
+    /// Reference: Raft thesis §10.2.2.
     pub(crate) fn release_batch(&mut self, now_ns: Nanos) {
         debug_assert_eq!(self.role, Role::Leader);
         self.released_index = self.log.last_index();
