@@ -1,51 +1,16 @@
-//! Leadership: the failure detector, phase 1 for all slots at once, adoption of the values
-//! promises report, and hole filling.
-//!
-//! | rule | function | source |
-//! | --- | --- | --- |
-//! | suspect a silent leader after a randomized timeout | `PaxosNode::reset_suspicion`, `tick` | Howard & Mortier §3; shared knob `election_timeout_*` |
-//! | a new ballot is higher than any seen, unique per node | [`PaxosNode::start_phase1`] | Paxos Made Simple §2.2, §2.5 |
-//! | phase 1 runs once for every slot from the first unchosen one | [`PaxosNode::start_phase1`] | Paxos Made Simple §3 |
-//! | promise only above the current promise; report what was accepted | `PaxosNode::on_prepare` | Paxos Made Simple §2.2, phase 1(b) |
-//! | adopt the value of the highest ballot reported; keep chosen values | `PaxosNode::become_leader` | Paxos Made Simple §2.2, phase 2(a) |
-//! | fill holes with no-ops | `PaxosNode::become_leader` | Paxos Made Simple §3 |
-//! | a proposer that sees a higher ballot steps down and backs off | `PaxosNode::observe_ballot`, `PaxosNode::step_down` | Paxos Made Simple §2.2 (abandon), §2.4 (progress) |
+//! Leadership (phase 1): the failure detector, phase 1 for every slot at once, the
+//! acceptor's promise, adoption of the values promises report, hole filling, and preemption.
+//! The rules, each with the section it comes from, are tabled in the crate root.
 //!
 //! Unlike Raft (§5.4.1), any node may become leader, however far behind its log is: phase 1
 //! brings it every accepted value it lacks. That is the difference the workbench studies.
 
 use crate::durable::Record;
-use crate::msg::{Message, Nack, Prepare, Promise, PromisedSlot};
-use crate::node::{PaxosNode, RoleState};
-use crate::replication::Leadership;
+use crate::msg::{Message, Prepare, Promise, PromisedSlot};
+use crate::node::{CandidateState, LeaderState, MAX_NODE_ID, PaxosNode, Report, RoleState};
 use replog::rng::RngExt;
-use replog::{Command, Epoch, LogIndex, Nanos, NodeId, PersistSeq};
+use replog::{Command, Epoch, LogIndex, Nanos, NodeId};
 use std::collections::BTreeMap;
-
-/// A candidate's phase 1 in progress.
-#[derive(Clone, Debug)]
-pub(crate) struct Candidacy {
-    /// The ballot being prepared.
-    pub(crate) ballot: Epoch,
-    /// The first slot the prepare covers (the candidate's first unchosen slot then).
-    pub(crate) from_slot: LogIndex,
-    /// The `Promised` record of the candidate's own acceptor: it counts once durable.
-    pub(crate) promise_seq: PersistSeq,
-    /// Acceptors that promised, as a bitmask of node ids.
-    pub(crate) promised_by: u64,
-    /// Per slot, the report that wins under the adoption rule so far.
-    pub(crate) reports: BTreeMap<LogIndex, Report>,
-    /// Each promiser's chosen prefix, by node id.
-    pub(crate) peer_chosen: Vec<Option<LogIndex>>,
-}
-
-/// What promises said about one slot.
-#[derive(Clone, Debug)]
-pub(crate) struct Report {
-    pub(crate) ballot: Epoch,
-    pub(crate) chosen: bool,
-    pub(crate) cmd: Command,
-}
 
 impl Report {
     /// Folds another acceptor's report for the same slot into this one: a value known chosen
@@ -76,17 +41,19 @@ impl Report {
 impl PaxosNode {
     /// A fresh randomized timeout in `[election_timeout_min_ns, election_timeout_max_ns]`,
     /// from the node's seed. Equal bounds give a fixed timeout (and make duelling possible).
-    pub(crate) fn election_timeout(&mut self) -> Nanos {
-        let (min, max) = (self.cfg.election_timeout_min_ns, self.cfg.election_timeout_max_ns);
-        self.rng.random_range(min..=max.max(min))
+    /// Reference: Paxos Made Simple §2.4 (randomness or timeouts elect a distinguished
+    /// proposer); Raft §5.2 draws its election timeout the same way.
+    pub(crate) fn random_suspicion_timeout_ns(&mut self) -> Nanos {
+        let (min_ns, max_ns) = (self.cfg.election_timeout_min_ns, self.cfg.election_timeout_max_ns);
+        self.rng.random_range(min_ns..=max_ns.max(min_ns))
     }
 
     /// Restarts the failure detector: suspect the leader if nothing arrives from it for a
     /// fresh randomized timeout. Called on hearing from the current leader, on promising a
     /// new ballot, on starting phase 1, and as the backoff after preemption.
     /// Reference: Howard & Mortier, "Paxos vs Raft" §3 (leader failure detection).
-    pub(crate) fn reset_suspicion(&mut self, now: Nanos) {
-        self.suspicion_deadline = now + self.election_timeout();
+    pub(crate) fn reset_suspicion_timer(&mut self, now_ns: Nanos) {
+        self.suspicion_deadline_ns = now_ns + self.random_suspicion_timeout_ns();
     }
 
     /// Phase 1(a): choose a ballot higher than any seen, promise it to ourselves (durably,
@@ -96,22 +63,22 @@ impl PaxosNode {
     /// Public so that tests and explorers can start a candidacy at a chosen moment.
     /// Reference: Paxos Made Simple §2.2 phase 1(a), §3 ("phase 1 for infinitely many
     /// instances"); Howard & Mortier §3.
-    pub fn start_phase1(&mut self, now: Nanos) {
+    pub fn start_phase1(&mut self, now_ns: Nanos) {
         let round = self.promised.round.max(self.max_round_seen) + 1;
         let ballot = Epoch::ballot(round, self.id);
         self.set_promised(ballot);
         let promise_seq = self.persist(vec![Record::Promised { ballot }]);
         let from_slot = self.log.chosen_upto() + 1;
-        self.role = RoleState::Candidate(Candidacy {
+        self.role = RoleState::Candidate(CandidateState {
             ballot,
             from_slot,
             promise_seq,
             promised_by: 0,
             reports: BTreeMap::new(),
-            peer_chosen: vec![None; crate::node::MAX_NODE_ID as usize],
+            peer_chosen: vec![None; MAX_NODE_ID as usize],
         });
         self.leader_hint = None;
-        self.reset_suspicion(now);
+        self.reset_suspicion_timer(now_ns);
         tracing::debug!(node = %self.id, %ballot, from_slot, "candidate: phase 1");
         for peer in self.peers.clone() {
             self.send(
@@ -120,32 +87,21 @@ impl PaxosNode {
                 Some(promise_seq),
             );
         }
-        self.on_self_promise_durable(now);
+        self.on_own_promise_durable(now_ns);
     }
 
     /// Phase 1(b), the acceptor: promise a ballot at least as high as any promised before
     /// (durably, before answering), reporting every value accepted from `from_slot` on and
-    /// which of them are known chosen; turn down a lower ballot. A promise to a new ballot
-    /// restarts the failure detector: someone is taking over.
-    /// Reference: Paxos Made Simple §2.2 phase 1(b), §3.
-    pub(crate) fn on_prepare(&mut self, now: Nanos, from: NodeId, m: Prepare) {
-        if m.ballot < self.promised {
-            let promised = self.promised;
-            self.send(
-                from,
-                Message::Nack(Nack {
-                    ballot: m.ballot,
-                    promised,
-                }),
-                None,
-            );
-            return;
-        }
+    /// which of them are known chosen. (A lower ballot never gets here: `reject_stale` in
+    /// `step` turns it down.) A promise to a new ballot restarts the failure detector:
+    /// someone is taking over. Reference: Paxos Made Simple §2.2 phase 1(b), §3.
+    pub(crate) fn handle_prepare(&mut self, now_ns: Nanos, from: NodeId, m: Prepare) {
+        debug_assert!(m.ballot >= self.promised, "stale prepares are rejected in step");
         if m.ballot > self.promised {
             self.set_promised(m.ballot);
             self.persist(vec![Record::Promised { ballot: m.ballot }]);
             self.leader_hint = None;
-            self.reset_suspicion(now);
+            self.reset_suspicion_timer(now_ns);
         }
         let chosen_upto = self.log.chosen_upto();
         let accepted = self
@@ -158,7 +114,7 @@ impl PaxosNode {
                 cmd: e.cmd.clone(),
             })
             .collect();
-        let after = self.reply_after();
+        let after = self.durability_barrier();
         self.send(
             from,
             Message::Promise(Promise {
@@ -170,8 +126,9 @@ impl PaxosNode {
         );
     }
 
-    /// The candidate's own promise became durable: it counts toward the quorum.
-    pub(crate) fn on_self_promise_durable(&mut self, now: Nanos) {
+    /// The candidate's own promise became durable: it counts toward the quorum, so that a
+    /// crash can never make this node reuse its ballot. Reference: Paxos Made Simple §2.5.
+    pub(crate) fn on_own_promise_durable(&mut self, now_ns: Nanos) {
         let durable = self.durable_seq;
         let id = self.id;
         if let RoleState::Candidate(c) = &mut self.role
@@ -179,11 +136,12 @@ impl PaxosNode {
         {
             c.promised_by |= Self::bit(id);
         }
-        self.check_phase1_quorum(now);
+        self.check_phase1_quorum(now_ns);
     }
 
-    /// A promise for the current candidacy: fold its reports in.
-    pub(crate) fn on_promise(&mut self, now: Nanos, from: NodeId, m: Promise) {
+    /// A promise for the current candidacy: fold its reports in (the adoption rule,
+    /// `Report::merge`) and act on a majority. Reference: Paxos Made Simple §2.2 phase 2(a).
+    pub(crate) fn handle_promise(&mut self, now_ns: Nanos, from: NodeId, m: Promise) {
         let RoleState::Candidate(c) = &mut self.role else {
             return;
         };
@@ -205,15 +163,17 @@ impl PaxosNode {
                 }
             }
         }
-        self.check_phase1_quorum(now);
+        self.check_phase1_quorum(now_ns);
     }
 
-    fn check_phase1_quorum(&mut self, now: Nanos) {
+    /// Phase 1 completes once a majority (the candidate's own durable promise included)
+    /// promised. Reference: Paxos Made Simple §2.2 phase 2(a).
+    fn check_phase1_quorum(&mut self, now_ns: Nanos) {
         let majority = self.majority();
         if let RoleState::Candidate(c) = &self.role
             && c.promised_by.count_ones() as usize >= majority
         {
-            self.become_leader(now);
+            self.become_leader(now_ns);
         }
     }
 
@@ -226,7 +186,7 @@ impl PaxosNode {
     ///
     /// `bugs.paxos_ignore_promised_values` skips the adoption: every slot not already known
     /// chosen here gets a no-op (deliberately unsafe, for showing the checker catches it).
-    pub(crate) fn become_leader(&mut self, now: Nanos) {
+    pub(crate) fn become_leader(&mut self, now_ns: Nanos) {
         let RoleState::Candidate(mut c) = std::mem::replace(&mut self.role, RoleState::Follower) else {
             unreachable!("only a candidate completes phase 1");
         };
@@ -275,32 +235,33 @@ impl PaxosNode {
             }]);
             (seq, last)
         });
-        let leadership = Leadership::new(
+        let leader = LeaderState::new(
             ballot,
-            now,
+            now_ns,
             &self.log,
             first - 1,
             own_accept,
             &self.peers,
             &c.peer_chosen,
+            self.cfg.max_inflight_msgs.max(1),
         );
-        self.role = RoleState::Leader(Box::new(leadership));
+        self.role = RoleState::Leader(Box::new(leader));
         self.leader_hint = Some(self.id);
         tracing::debug!(node = %self.id, %ballot, first, last, "leader: phase 1 complete");
         self.advance_and_apply();
-        self.on_own_accepts_durable(now);
-        self.heartbeat(now);
+        self.on_own_accepts_durable(now_ns);
+        self.heartbeat(now_ns);
     }
 
     /// Every message reveals a ballot; a proposer that sees one above its own has been
     /// preempted and steps down. Reference: Paxos Made Simple §2.2 (a proposer abandons a
     /// proposal once some proposer has begun a higher-numbered one).
-    pub(crate) fn observe_ballot(&mut self, now: Nanos, ballot: Epoch) {
+    pub(crate) fn observe_ballot(&mut self, now_ns: Nanos, ballot: Epoch) {
         self.max_round_seen = self.max_round_seen.max(ballot.round);
         if let Some(own) = self.own_ballot()
             && ballot > own
         {
-            self.step_down(now, ballot);
+            self.become_follower(now_ns, ballot);
         }
     }
 
@@ -308,7 +269,7 @@ impl PaxosNode {
     /// randomized timeout before it may try again (fixed when the timeout range is a point,
     /// which lets two proposers duel forever). Reference: Paxos Made Simple §2.4 (progress
     /// needs a distinguished proposer; FLP says it cannot be guaranteed).
-    pub(crate) fn step_down(&mut self, now: Nanos, seen: Epoch) {
+    pub(crate) fn become_follower(&mut self, now_ns: Nanos, seen: Epoch) {
         let was = match self.role {
             RoleState::Leader(_) => "leader",
             RoleState::Candidate(_) => "candidate",
@@ -316,7 +277,7 @@ impl PaxosNode {
         };
         self.role = RoleState::Follower;
         self.leader_hint = None;
-        self.reset_suspicion(now);
+        self.reset_suspicion_timer(now_ns);
         tracing::debug!(node = %self.id, was, %seen, "preempted: following");
     }
 }

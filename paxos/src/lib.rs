@@ -8,47 +8,70 @@
 //!   unchosen one, then phase 2 per slot. Any node may become leader; it recovers
 //!   uncommitted slots from a majority and fills holes with no-ops.
 //!
-//! The files mirror the `raft` crate's so the two can be read side by side:
+//! # Files
+//!
+//! The files mirror the `raft` crate's so the two can be read side by side; a module uses
+//! only modules listed below it here (`leadership` and `replication` extend [`PaxosNode`]
+//! with `impl` blocks, so they name `node`), and there are no import cycles.
 //!
 //! | file | what it holds |
 //! | --- | --- |
-//! | `node.rs` | [`PaxosNode`], the `ReplicatedLog` impl, `step_follower` / `step_candidate` / `step_leader` |
+//! | `leadership.rs` | phase 1: the failure detector, prepares and promises on both sides, adoption of reported values, hole filling, preemption (Raft: leader election) |
+//! | `replication.rs` | phase 2: batching, accepts on both sides, chosen detection, commit notices, catch-up, gap detection (Raft: log replication) |
+//! | `node.rs` | [`PaxosNode`]: the acceptor's, learner's and proposer's state (the candidate's and leader's too), the `ReplicatedLog` impl, `step_follower` / `step_candidate` / `step_leader` |
+//! | `progress.rs` | [`Progress`]: the leader's view of each follower (next slot, chosen prefix, the pipelining window) |
+//! | `recovery.rs` | boot: replay the write-ahead-log records |
+//! | `log.rs` | [`SlotLog`]: per-slot accepted values and the chosen prefix |
 //! | `msg.rs` | [`Message`]: `Prepare`, `Promise`, `Nack`, `Accept`, `Accepted`, `Heartbeat`, `HeartbeatReply`, `Learn`, `Learned` |
-//! | `leadership.rs` | failure detector, phase 1, adoption of promised values, hole filling, preemption |
-//! | `replication.rs` | phase 2, batching, pipelining window, chosen detection, commit notices, catch-up |
-//! | `paxos_log.rs` | [`SlotLog`]: per-slot accepted values and the chosen prefix |
 //! | `durable.rs` | [`Record`]: the write-ahead-log records |
-//! | `recovery.rs` | boot from records |
 //!
-//! Each rule in one place:
+//! # Rules
 //!
-//! | rule | function | source |
+//! Each rule in one place; each function's doc comment states the rule and cites its
+//! section (`tests/rule_table.rs` checks that every name here exists in the file given).
+//! "PMS" is Paxos Made Simple; "H&M" is Howard & Mortier.
+//!
+//! | rule | where | reference |
 //! | --- | --- | --- |
-//! | suspect a silent leader after a randomized timeout | `PaxosNode::reset_suspicion`, `tick` | Howard & Mortier §3 |
-//! | new ballot = (highest round seen + 1, own id), durable before prepares leave | [`PaxosNode::start_phase1`] | Paxos Made Simple §2.2, §2.5 |
-//! | promise at or above the current promise, reporting accepted values | `PaxosNode::on_prepare` | Paxos Made Simple §2.2 1(b) |
-//! | adopt the highest-ballot value per slot, keep known-chosen values, no-ops in holes | `PaxosNode::become_leader` | Paxos Made Simple §2.2 2(a), §3 |
-//! | a proposer that sees a higher ballot steps down and backs off | `PaxosNode::observe_ballot`, `PaxosNode::step_down` | Paxos Made Simple §2.2, §2.4 |
-//! | accept unless a higher ballot was promised; answer only once durable | `PaxosNode::on_accept`, `PaxosNode::reply_after` | Paxos Made Simple §2.2 2(b), §2.5 |
-//! | chosen when a majority accepted one ballot (leader counts itself once durable) | `PaxosNode::record_acks`, `PaxosNode::on_own_accepts_durable` | Paxos Made Simple §2.2 |
-//! | commit notice marks chosen only values accepted at the notice's ballot | `PaxosNode::apply_notice` | Paxos Made Simple §2.3 |
-//! | lagging learners get chosen values from the leader | `PaxosNode::send_to`, `PaxosNode::on_learn` | Paxos Made Simple §2.3 |
-//! | apply chosen slots in order, once per boot | `PaxosNode::apply_chosen` | Paxos Made Simple §3 |
-//! | batching, pipelining, retransmission | `PaxosNode::release`, `PaxosNode::send_to`, `PaxosNode::heartbeat` | shared knobs |
-//! | gap detection: the acceptor reports its first missing slot (the counterpart of Raft's consistency-check rejection) and the leader resends at once; exists for fairness with Raft | `PaxosNode::first_missing`, `PaxosNode::on_gap` | Raft §5.3, mirrored |
-//! | restart from the records alone | [`recovery::replay`] | Paxos Made Simple §2.2, §2.5 |
+//! | Acceptor state: the promise and the accepted values (durable) | `PaxosNode` (node.rs); written as `Record` (durable.rs), replayed by `replay` (recovery.rs) | PMS §2.2, §2.5 |
+//! | Learner state: the chosen prefix; apply chosen slots in order, once per boot | `SlotLog` (log.rs), `advance_and_apply` (replication.rs), `apply_chosen` (node.rs) | PMS §3 |
+//! | Leader state: each follower's next slot and window | `Progress` (progress.rs), `LeaderState` (node.rs) | shared knobs |
+//! | All roles: a ballot above one's own ⇒ preempted: follower, backing off | `step` (node.rs), `observe_ballot`, `become_follower` (leadership.rs) | PMS §2.2, §2.4 |
+//! | Acceptors: refuse a request below the promise (a `Nack` naming it) | `reject_stale` (node.rs) | PMS §2.2 |
+//! | What each role does with a message | `step_follower`, `step_candidate`, `step_leader` (node.rs) | H&M §3 |
+//! | Followers, candidates: suspect a silent leader after a randomized timeout | `tick` (node.rs), `random_suspicion_timeout_ns`, `reset_suspicion_timer` (leadership.rs) | H&M §3, PMS §2.4 |
+//! | Phase 1(a): a ballot above any seen, promised to oneself durably before prepares leave, for every slot from the first unchosen one | `start_phase1`, `on_own_promise_durable` (leadership.rs) | PMS §2.2, §2.5, §3 |
+//! | Phase 1(b): promise, reporting accepted values, persisted before the reply | `handle_prepare` (leadership.rs), `durability_barrier` (node.rs) | PMS §2.2 |
+//! | Candidates: promises from a majority ⇒ leader | `handle_promise`, `check_phase1_quorum`, `become_leader` (leadership.rs) | PMS §2.2 |
+//! | Phase 2(a) values: a chosen value stays, else the highest ballot's, else a no-op | `merge`, `become_leader` (leadership.rs) | PMS §2.2, §3 |
+//! | Leaders: client command ⇒ the next slot | `propose` (node.rs), `leader_append` (replication.rs) | PMS §3 |
+//! | Batching: hold proposals up to `batch_delay_ns` or a full batch | `release_or_hold`, `release_batch` (replication.rs) | shared knobs |
+//! | Phase 2(a): accepts (and learns) from the next slot, pipelined | `send_accepts` (replication.rs), `on_sent` (progress.rs) | PMS §2.2, §3 |
+//! | Leaders: heartbeats with a commit notice; a window whose oldest message is unanswered for an interval is resent | `heartbeat` (replication.rs), `window_stalled`, `reset_window` (progress.rs) | H&M §3 |
+//! | Phase 2(b): accept (raising the promise), persisted before the reply | `handle_accept` (replication.rs), `durability_barrier` (node.rs) | PMS §2.2, §2.5 |
+//! | Gap detection: the acceptor reports its first missing slot, the leader resends at once | `first_missing`, `rewind_to_gap` (replication.rs) | Raft §5.3, mirrored for fairness |
+//! | Leaders: a slot is chosen once a majority accepted it at one ballot | `handle_accepted`, `record_acks` (replication.rs) | PMS §2.2 |
+//! | The leader counts its own accept only once durable (parallel write) | `release_batch`, `on_own_accepts_durable` (replication.rs) | Raft §10.2.1, applied alike |
+//! | Learners: a commit notice marks chosen only values accepted at its ballot | `apply_notice`, `handle_heartbeat` (replication.rs) | PMS §2.3 |
+//! | Learners lagging behind get chosen values from the leader | `send_accepts`, `handle_learn`, `handle_learned`, `handle_heartbeat_reply` (replication.rs) | PMS §2.3 |
+//! | Restart from the records alone | `replay` (recovery.rs) | PMS §2.2, §2.5 |
 //!
 //! Invariants asserted inside the protocol (a violation stops the run at the step that broke
 //! it): a promised ballot never decreases; an acceptor never accepts below its promise; a
 //! value known chosen never changes ("agreement violated"); the chosen prefix never shrinks.
 //!
-//! Tests (`paxos/tests/`, on `replog::testkit::Network`, which checks agreement, commit
-//! order, durability before sending and one leader per ballot at every step):
+//! # Tests
+//!
+//! `paxos/tests/`, on `replog::testkit::Network`, which checks agreement, commit order,
+//! durability before sending and one leader per ballot at every step. Files that test the
+//! same concept as one in `raft/tests/` have its name.
 //!
 //! | file | what it shows |
 //! | --- | --- |
+//! | `acceptor_rules.rs` | the acceptor's and learner's rules, one test per rule, on a single node (Raft: `receiver_rules.rs`) |
+//! | `interaction.rs` | the scripts in `replog/testdata/interaction/`, a trace per step, side by side with Raft's |
 //! | `conformance.rs` | `replog::conformance`, the suite Raft passes too |
-//! | `recovery.rs` | phase 1 recovery: minority values re-proposed, the highest ballot's value adopted, holes filled with no-ops |
+//! | `log_repair.rs` | phase 1 recovery of a new leader's log: minority values re-proposed, the highest ballot's value adopted, holes filled with no-ops |
 //! | `leadership.rs` | preemption and backoff, duelling proposers settle, `NotLeader` hints, any node may lead |
 //! | `durability.rs` | promises and acceptances leave only once durable; restart from the records alone |
 //! | `catch_up.rs` | commit notices, catch-up of lagging learners |
@@ -56,16 +79,19 @@
 //! | `gap_detection.rs` | a lost accept is resent as soon as the next answer reports the gap; duplicated and reordered reports resend once |
 //! | `bugs.rs` | `ProtocolConfig::bugs` variants are caught by the agreement check |
 //! | `stress.rs` | random faults on five nodes (Raft's schedule generator); nothing committed is lost |
+//! | `rule_table.rs` | every function the rule table above names exists in the file it gives |
 
 pub mod durable;
 pub mod leadership;
+pub mod log;
 pub mod msg;
 pub mod node;
-pub mod paxos_log;
+pub mod progress;
 pub mod recovery;
 pub mod replication;
 
 pub use durable::Record;
+pub use log::{Entry, SlotLog};
 pub use msg::Message;
 pub use node::PaxosNode;
-pub use paxos_log::{Entry, SlotLog};
+pub use progress::{Progress, ProgressState};

@@ -8,8 +8,9 @@
 //! answered for replies, so a proposer can tell a current answer from a stale one.
 
 use replog::wire::WireSize;
-use replog::{Command, Epoch, LogIndex};
+use replog::{Command, Epoch, LogIndex, Op};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// A message between two multi-Paxos nodes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -163,6 +164,131 @@ impl Message {
             Message::HeartbeatReply(m) => m.ballot,
             Message::Learn(m) => m.ballot,
             Message::Learned(m) => m.ballot,
+        }
+    }
+}
+
+/// One line per message, for traces and the interaction scripts
+/// (`replog/testdata/interaction/`): `Prepare{ballot:b2.0, from_slot:1}`,
+/// `Accept{ballot:b2.0, slots:[1:noop, 2:x=1], chosen_upto:0}`. A ballot is `bR.N`, round R
+/// of node N. (`raft::Message` formats the same way.)
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Message::Prepare(m) => write!(f, "Prepare{{ballot:{}, from_slot:{}}}", m.ballot, m.from_slot),
+            Message::Promise(m) => {
+                write!(
+                    f,
+                    "Promise{{ballot:{}, chosen_upto:{}, accepted:[",
+                    m.ballot, m.chosen_upto
+                )?;
+                for (k, p) in m.accepted.iter().enumerate() {
+                    let sep = if k == 0 { "" } else { ", " };
+                    let chosen = if p.chosen { " chosen" } else { "" };
+                    write!(
+                        f,
+                        "{sep}{}:{} {}{chosen}",
+                        p.slot,
+                        ShortBallot(p.ballot),
+                        ShortCommand(&p.cmd)
+                    )?;
+                }
+                write!(f, "]}}")
+            }
+            Message::Nack(m) => write!(f, "Nack{{ballot:{}, promised:{}}}", m.ballot, m.promised),
+            Message::Accept(m) => {
+                write!(f, "Accept{{ballot:{}, slots:", m.ballot)?;
+                write_slots(f, m.first_slot, &m.cmds)?;
+                write!(f, ", chosen_upto:{}}}", m.chosen_upto)
+            }
+            Message::Accepted(m) => {
+                write!(f, "Accepted{{ballot:{}, slots:", m.ballot)?;
+                write_range(f, m.first_slot, m.last_slot)?;
+                write!(f, ", chosen_upto:{}", m.chosen_upto)?;
+                write_missing(f, m.missing_from)
+            }
+            Message::Heartbeat(m) => write!(
+                f,
+                "Heartbeat{{ballot:{}, chosen_upto:{}}}",
+                m.ballot, m.chosen_upto
+            ),
+            Message::HeartbeatReply(m) => {
+                write!(
+                    f,
+                    "HeartbeatReply{{ballot:{}, chosen_upto:{}}}",
+                    m.ballot, m.chosen_upto
+                )
+            }
+            Message::Learn(m) => {
+                write!(f, "Learn{{ballot:{}, slots:", m.ballot)?;
+                write_slots(f, m.first_slot, &m.cmds)?;
+                write!(f, "}}")
+            }
+            Message::Learned(m) => {
+                write!(
+                    f,
+                    "Learned{{ballot:{}, last_slot:{}, chosen_upto:{}",
+                    m.ballot, m.last_slot, m.chosen_upto
+                )?;
+                write_missing(f, m.missing_from)
+            }
+        }
+    }
+}
+
+/// `[1:noop, 2:x=1]`: each command with its slot.
+fn write_slots(f: &mut fmt::Formatter<'_>, first_slot: LogIndex, cmds: &[Command]) -> fmt::Result {
+    write!(f, "[")?;
+    for (k, cmd) in cmds.iter().enumerate() {
+        let sep = if k == 0 { "" } else { ", " };
+        write!(f, "{sep}{}:{}", first_slot + k as LogIndex, ShortCommand(cmd))?;
+    }
+    write!(f, "]")
+}
+
+/// `3` or `3-5`.
+fn write_range(f: &mut fmt::Formatter<'_>, first: LogIndex, last: LogIndex) -> fmt::Result {
+    if first == last {
+        write!(f, "{first}")
+    } else {
+        write!(f, "{first}-{last}")
+    }
+}
+
+/// `, missing_from:4}` or `}`.
+fn write_missing(f: &mut fmt::Formatter<'_>, missing_from: Option<LogIndex>) -> fmt::Result {
+    match missing_from {
+        Some(slot) => write!(f, ", missing_from:{slot}}}"),
+        None => write!(f, "}}"),
+    }
+}
+
+/// A ballot as `bR.N`; the null ballot of a value learned without being accepted as `b0`.
+pub(crate) struct ShortBallot(pub(crate) Epoch);
+
+impl fmt::Display for ShortBallot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.owner {
+            Some(_) => write!(f, "{}", self.0),
+            None => write!(f, "b{}", self.0.round),
+        }
+    }
+}
+
+/// A command in a few characters: `noop`, `x=1` (put), `get(x)`, `cas(x:1->2)`.
+pub(crate) struct ShortCommand<'a>(pub(crate) &'a Command);
+
+impl fmt::Display for ShortCommand<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Command::Noop => write!(f, "noop"),
+            Command::Client(c) => match &*c.op {
+                Op::Put { key, value } => write!(f, "{key}={value}"),
+                Op::Get { key } => write!(f, "get({key})"),
+                Op::Cas { key, expected, new } => {
+                    write!(f, "cas({key}:{}->{new})", expected.as_deref().unwrap_or("-"))
+                }
+            },
         }
     }
 }
@@ -328,5 +454,42 @@ mod tests {
         for m in &messages {
             assert_eq!(m.wire_size(), postcard_len(m), "{m:?}");
         }
+    }
+
+    /// Every message formats on one line, with the fields a trace reader needs.
+    #[test]
+    fn every_message_kind_formats_on_one_line() {
+        let b = Epoch::ballot(2, NodeId(1));
+        let promise = Message::Promise(Promise {
+            ballot: b,
+            chosen_upto: 1,
+            accepted: vec![PromisedSlot {
+                slot: 1,
+                ballot: Epoch::ballot(1, NodeId(0)),
+                chosen: true,
+                cmd: Command::Noop,
+            }],
+        });
+        let accept = Message::Accept(Accept {
+            ballot: b,
+            first_slot: 2,
+            cmds: vec![cmds()[0].clone(), cmds()[3].clone()],
+            chosen_upto: 1,
+        });
+        let accepted = Message::Accepted(Accepted {
+            ballot: b,
+            first_slot: 2,
+            last_slot: 3,
+            chosen_upto: 1,
+            missing_from: Some(1),
+        });
+        assert_eq!(
+            [promise.to_string(), accept.to_string(), accepted.to_string()],
+            [
+                "Promise{ballot:b2.1, chosen_upto:1, accepted:[1:b1.0 noop chosen]}",
+                "Accept{ballot:b2.1, slots:[2:noop, 3:get(k)], chosen_upto:1}",
+                "Accepted{ballot:b2.1, slots:2-3, chosen_upto:1, missing_from:1}",
+            ]
+        );
     }
 }

@@ -1,28 +1,35 @@
-//! [`PaxosNode`]: multi-Paxos behind [`ReplicatedLog`], with one step function per role.
+//! [`PaxosNode`]: the state of one multi-Paxos node, the [`ReplicatedLog`] implementation that
+//! drives it, and one step function per role (`step_follower`, `step_candidate`,
+//! `step_leader`).
 //!
 //! Every node plays all three of Paxos Made Simple's roles at once. The acceptor and the
 //! learner behave the same whatever the node's role; what a node does as a *proposer*
 //! depends on whether it follows, runs phase 1 (candidate) or leads:
 //! - `step_follower`: answers prepares, accepts, heartbeats and catch-up; ignores replies
 //!   meant for a proposer.
-//! - `step_candidate`: collects promises; as an acceptor turns down lower ballots.
+//! - `step_candidate`: collects promises; answers requests as an acceptor.
 //! - `step_leader`: collects acceptances and heartbeat replies, detects chosen slots, feeds
-//!   lagging followers; as an acceptor turns down lower ballots.
+//!   lagging followers; answers requests as an acceptor.
 //!
-//! Before any of them runs, `observe_ballot` makes a proposer that sees a ballot above its
-//! own step down (preemption).
+//! The rules that apply whatever the role live in [`ReplicatedLog::step`], as in Raft:
+//! `observe_ballot` makes a proposer that sees a ballot above its own step down
+//! (preemption), and `reject_stale` turns down a request below the promise. Everything a
+//! role does with a message is in its step function, which calls into [`crate::leadership`]
+//! (phase 1) and [`crate::replication`] (phase 2, learning, catch-up). The state those
+//! modules work on is defined here: `RoleState` and the candidate's and leader's volatile
+//! state, as Raft's `RaftNode` holds its candidate and leader state.
 
 use crate::durable::Record;
-use crate::leadership::Candidacy;
-use crate::msg::Message;
-use crate::paxos_log::SlotLog;
+use crate::log::SlotLog;
+use crate::msg::{Message, Nack};
+use crate::progress::Progress;
 use crate::recovery;
-use crate::replication::Leadership;
 use replog::rng::{DetRng, rng_for};
 use replog::{
     Action, Command, Epoch, LogIndex, Nanos, NodeId, NotLeader, PersistSeq, ProtocolConfig, ReplicatedLog,
     Role, Status, quorum,
 };
+use std::collections::{BTreeMap, VecDeque};
 
 /// RNG stream for failure-detector timeouts and backoff.
 const RNG_TIMEOUTS: u64 = 0x7061_786f_7300_0001;
@@ -36,9 +43,104 @@ pub(crate) enum RoleState {
     /// Following a leader (or suspecting it, waiting for the timeout).
     Follower,
     /// Running phase 1.
-    Candidate(Candidacy),
+    Candidate(CandidateState),
     /// Phase 1 done: running phase 2 for every slot from the first unchosen one.
-    Leader(Box<Leadership>),
+    Leader(Box<LeaderState>),
+}
+
+/// Volatile state on candidates: phase 1 in progress (Raft's `votes` and `self_vote_seq`).
+#[derive(Clone, Debug)]
+pub(crate) struct CandidateState {
+    /// The ballot being prepared.
+    pub(crate) ballot: Epoch,
+    /// The first slot the prepare covers (the candidate's first unchosen slot then).
+    pub(crate) from_slot: LogIndex,
+    /// The `Promised` record of the candidate's own acceptor: it counts once durable.
+    pub(crate) promise_seq: PersistSeq,
+    /// Acceptors that promised, as a bitmask of node ids.
+    pub(crate) promised_by: u64,
+    /// Per slot, the report that wins under the adoption rule (`Report::merge`) so far.
+    pub(crate) reports: BTreeMap<LogIndex, Report>,
+    /// Each promiser's chosen prefix, by node id.
+    pub(crate) peer_chosen: Vec<Option<LogIndex>>,
+}
+
+/// What promises said about one slot.
+#[derive(Clone, Debug)]
+pub(crate) struct Report {
+    pub(crate) ballot: Epoch,
+    pub(crate) chosen: bool,
+    pub(crate) cmd: Command,
+}
+
+/// Volatile state on leaders: the ballot, the timers and the phase 2 bookkeeping (Raft keeps
+/// the same as `RaftNode` fields: `progress`, `heartbeat_deadline_ns`, `batch_deadline_ns`,
+/// `released_index`).
+#[derive(Clone, Debug)]
+pub(crate) struct LeaderState {
+    pub(crate) ballot: Epoch,
+    pub(crate) heartbeat_deadline_ns: Nanos,
+    /// The chosen prefix announced by the latest heartbeat.
+    pub(crate) heartbeat_upto: LogIndex,
+    /// When held proposals must go out (`batch_delay_ns > 0` only).
+    pub(crate) batch_deadline_ns: Option<Nanos>,
+    /// Slots up to here are persisted-issued and may be sent; later ones wait for a batch.
+    pub(crate) released_upto: LogIndex,
+    /// The leader's own accept records not yet durable: (seq, last slot), in order.
+    pub(crate) own_accepts: VecDeque<(PersistSeq, LogIndex)>,
+    /// The leader's own acceptor has durably accepted every slot up to here.
+    pub(crate) self_acked_upto: LogIndex,
+    /// `acks[i]`: the acceptors (bitmask) that accepted slot `acks_base + i` at `ballot`.
+    /// Covers the slots from the first unchosen one to the last proposed.
+    pub(crate) acks_base: LogIndex,
+    pub(crate) acks: VecDeque<u64>,
+    /// Per follower, by node id.
+    pub(crate) progress: Vec<Progress>,
+}
+
+impl LeaderState {
+    /// The state of a leader that just completed phase 1 at `ballot`. Followers that
+    /// promised start from their reported chosen prefix; the others are probed.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        ballot: Epoch,
+        now_ns: Nanos,
+        log: &SlotLog,
+        self_acked_upto: LogIndex,
+        own_accept: Option<(PersistSeq, LogIndex)>,
+        peers: &[NodeId],
+        peer_chosen: &[Option<LogIndex>],
+        max_inflight: usize,
+    ) -> Self {
+        let chosen = log.chosen_upto();
+        let mut progress = vec![Progress::new(chosen, max_inflight); peer_chosen.len()];
+        for &p in peers {
+            if let Some(c) = peer_chosen[p.index()] {
+                progress[p.index()].on_promise(c, chosen);
+            }
+        }
+        LeaderState {
+            ballot,
+            heartbeat_deadline_ns: now_ns,
+            heartbeat_upto: chosen,
+            batch_deadline_ns: None,
+            released_upto: log.last_slot(),
+            own_accepts: own_accept.into_iter().collect(),
+            self_acked_upto,
+            acks_base: chosen + 1,
+            acks: std::iter::repeat_n(0, (log.last_slot() - chosen) as usize).collect(),
+            progress,
+        }
+    }
+
+    /// Whether `peer` accepted `slot` at this leader's ballot.
+    pub(crate) fn acked(&self, peer: NodeId, slot: LogIndex) -> bool {
+        slot >= self.acks_base
+            && self
+                .acks
+                .get((slot - self.acks_base) as usize)
+                .is_some_and(|a| a & PaxosNode::bit(peer) != 0)
+    }
 }
 
 /// One multi-Paxos node: proposer, acceptor and learner.
@@ -47,8 +149,8 @@ pub struct PaxosNode {
     pub(crate) id: NodeId,
     /// Every member but this node.
     pub(crate) peers: Vec<NodeId>,
-    /// `is_member[id]`: whether `id` belongs to the cluster.
-    is_member: Vec<bool>,
+    /// `member_by_id[id]`: whether `id` belongs to the cluster.
+    member_by_id: Vec<bool>,
     pub(crate) cluster_size: usize,
     pub(crate) cfg: ProtocolConfig,
     pub(crate) rng: DetRng,
@@ -74,7 +176,7 @@ pub struct PaxosNode {
     clock_started: bool,
     /// Follower: suspect the leader at this time. Candidate: give up on this ballot and
     /// retry with a higher one. Also the backoff after being preempted.
-    pub(crate) suspicion_deadline: Nanos,
+    pub(crate) suspicion_deadline_ns: Nanos,
 
     // Persistence.
     /// The last `Persist` issued (0: none this boot).
@@ -151,9 +253,10 @@ impl PaxosNode {
         }
     }
 
-    /// What a reply must wait for: every record issued so far. An acceptor's answer never
-    /// gets ahead of its disk. Reference: Paxos Made Simple §2.5.
-    pub(crate) fn reply_after(&self) -> Option<PersistSeq> {
+    /// The persist a reply must wait for so that it promises only durable state: the last
+    /// one issued, if it is not yet confirmed. An acceptor's answer never gets ahead of its
+    /// disk. Reference: Paxos Made Simple §2.5.
+    pub(crate) fn durability_barrier(&self) -> Option<PersistSeq> {
         (self.last_seq > self.durable_seq).then_some(self.last_seq)
     }
 
@@ -187,20 +290,53 @@ impl PaxosNode {
         }
     }
 
-    fn start_clock(&mut self, now: Nanos) {
+    /// The first call that tells the node the time starts its failure detector.
+    fn start_clock(&mut self, now_ns: Nanos) {
         if !self.clock_started {
             self.clock_started = true;
-            self.reset_suspicion(now);
+            self.reset_suspicion_timer(now_ns);
         }
     }
 
-    /// Follower: the acceptor and learner answer; replies meant for a proposer are stale.
-    fn step_follower(&mut self, now: Nanos, from: NodeId, msg: Message) {
+    /// The leader's volatile state. Panics on a non-leader.
+    pub(crate) fn leader_state(&mut self) -> &mut LeaderState {
+        match &mut self.role {
+            RoleState::Leader(l) => l,
+            _ => unreachable!("{}: leader bookkeeping on a non-leader", self.id),
+        }
+    }
+
+    /// Whether `msg` is a request a proposer sends to acceptors and learners (as opposed
+    /// to a reply to one).
+    fn is_request(msg: &Message) -> bool {
         match msg {
-            Message::Prepare(m) => self.on_prepare(now, from, m),
-            Message::Accept(m) => self.on_accept(now, from, m),
-            Message::Heartbeat(m) => self.on_heartbeat(now, from, m),
-            Message::Learn(m) => self.on_learn(now, from, m),
+            Message::Prepare(_) | Message::Accept(_) | Message::Heartbeat(_) | Message::Learn(_) => true,
+            Message::Promise(_)
+            | Message::Nack(_)
+            | Message::Accepted(_)
+            | Message::HeartbeatReply(_)
+            | Message::Learned(_) => false,
+        }
+    }
+
+    /// Turns down a request whose `ballot` is below this acceptor's promise, naming the
+    /// promise so that its sender learns it has been preempted. Whatever the role, and
+    /// before anything else: an acceptor promised "not to accept any more proposals numbered
+    /// less than n". Reference: Paxos Made Simple §2.2 (phase 1(b), phase 2(b), and the
+    /// optimisation of telling the proposer to abandon its proposal).
+    fn reject_stale(&mut self, from: NodeId, ballot: Epoch) {
+        let promised = self.promised;
+        self.send(from, Message::Nack(Nack { ballot, promised }), None);
+    }
+
+    /// What a follower does with a message that is not a stale request: the acceptor and
+    /// learner answer; replies meant for a proposer are stale.
+    fn step_follower(&mut self, now_ns: Nanos, from: NodeId, msg: Message) {
+        match msg {
+            Message::Prepare(m) => self.handle_prepare(now_ns, from, m),
+            Message::Accept(m) => self.handle_accept(now_ns, from, m),
+            Message::Heartbeat(m) => self.handle_heartbeat(now_ns, from, m),
+            Message::Learn(m) => self.handle_learn(now_ns, from, m),
             Message::Promise(_)
             | Message::Nack(_)
             | Message::Accepted(_)
@@ -209,37 +345,39 @@ impl PaxosNode {
         }
     }
 
-    /// Candidate: promises count toward phase 1; the acceptor turns down lower ballots (a
-    /// higher one has already made this node step down).
-    fn step_candidate(&mut self, now: Nanos, from: NodeId, msg: Message) {
+    /// What a candidate does with a message that is not a stale request: promises count
+    /// toward phase 1; the acceptor and learner answer requests (one of a higher ballot has
+    /// already made this node step down).
+    fn step_candidate(&mut self, now_ns: Nanos, from: NodeId, msg: Message) {
         match msg {
-            Message::Promise(m) => self.on_promise(now, from, m),
-            Message::Prepare(m) => self.on_prepare(now, from, m),
-            Message::Accept(m) => self.on_accept(now, from, m),
-            Message::Heartbeat(m) => self.on_heartbeat(now, from, m),
-            Message::Learn(m) => self.on_learn(now, from, m),
+            Message::Promise(m) => self.handle_promise(now_ns, from, m),
+            Message::Prepare(m) => self.handle_prepare(now_ns, from, m),
+            Message::Accept(m) => self.handle_accept(now_ns, from, m),
+            Message::Heartbeat(m) => self.handle_heartbeat(now_ns, from, m),
+            Message::Learn(m) => self.handle_learn(now_ns, from, m),
             Message::Nack(_) | Message::Accepted(_) | Message::HeartbeatReply(_) | Message::Learned(_) => {}
         }
     }
 
-    /// Leader: acceptances decide slots, replies drive the per-follower windows; the acceptor
-    /// turns down lower ballots.
-    fn step_leader(&mut self, now: Nanos, from: NodeId, msg: Message) {
+    /// What a leader does with a message that is not a stale request: acceptances decide
+    /// slots, replies drive the per-follower windows; the acceptor and learner answer requests.
+    fn step_leader(&mut self, now_ns: Nanos, from: NodeId, msg: Message) {
         match msg {
-            Message::Accepted(m) => self.on_accepted(now, from, m),
-            Message::Learned(m) => self.on_learned(now, from, m),
-            Message::HeartbeatReply(m) => self.on_heartbeat_reply(now, from, m),
-            Message::Prepare(m) => self.on_prepare(now, from, m),
-            Message::Accept(m) => self.on_accept(now, from, m),
-            Message::Heartbeat(m) => self.on_heartbeat(now, from, m),
-            Message::Learn(m) => self.on_learn(now, from, m),
+            Message::Accepted(m) => self.handle_accepted(now_ns, from, m),
+            Message::Learned(m) => self.handle_learned(now_ns, from, m),
+            Message::HeartbeatReply(m) => self.handle_heartbeat_reply(now_ns, from, m),
+            Message::Prepare(m) => self.handle_prepare(now_ns, from, m),
+            Message::Accept(m) => self.handle_accept(now_ns, from, m),
+            Message::Heartbeat(m) => self.handle_heartbeat(now_ns, from, m),
+            Message::Learn(m) => self.handle_learn(now_ns, from, m),
             // Late promises (phase 1 is over) and nacks of ballots no higher than ours.
             Message::Promise(_) | Message::Nack(_) => {}
         }
     }
 
-    fn member(&self, id: NodeId) -> bool {
-        self.is_member.get(id.index()).copied().unwrap_or(false)
+    /// Whether `id` belongs to the cluster.
+    pub(crate) fn is_member(&self, id: NodeId) -> bool {
+        self.member_by_id.get(id.index()).copied().unwrap_or(false)
     }
 }
 
@@ -250,17 +388,17 @@ impl ReplicatedLog for PaxosNode {
 
     fn boot(id: NodeId, members: &[NodeId], cfg: &ProtocolConfig, recovered: Vec<Record>, seed: u64) -> Self {
         assert!(members.contains(&id), "{id} is not a member of {members:?}");
-        let mut is_member = vec![false; MAX_NODE_ID as usize];
+        let mut member_by_id = vec![false; MAX_NODE_ID as usize];
         for &m in members {
             assert!(m.0 < MAX_NODE_ID, "node ids must be below {MAX_NODE_ID}");
-            assert!(!is_member[m.index()], "{m} listed twice");
-            is_member[m.index()] = true;
+            assert!(!member_by_id[m.index()], "{m} listed twice");
+            member_by_id[m.index()] = true;
         }
         let state = recovery::replay(recovered);
         let mut node = PaxosNode {
             id,
             peers: members.iter().copied().filter(|&m| m != id).collect(),
-            is_member,
+            member_by_id,
             cluster_size: members.len(),
             cfg: cfg.clone(),
             rng: rng_for(seed, RNG_TIMEOUTS),
@@ -272,7 +410,7 @@ impl ReplicatedLog for PaxosNode {
             leader_hint: None,
             max_round_seen: state.promised.round,
             clock_started: false,
-            suspicion_deadline: 0,
+            suspicion_deadline_ns: 0,
             last_seq: 0,
             durable_seq: 0,
             actions: Vec::new(),
@@ -282,11 +420,13 @@ impl ReplicatedLog for PaxosNode {
         node
     }
 
-    fn propose(&mut self, now: Nanos, cmd: Command) -> Result<(), NotLeader> {
-        self.start_clock(now);
+    /// Leaders: a command takes the next slot. Reference: Paxos Made Simple §3.
+    fn propose(&mut self, now_ns: Nanos, cmd: Command) -> Result<(), NotLeader> {
+        self.start_clock(now_ns);
         match self.role {
             RoleState::Leader(_) => {
-                self.propose_as_leader(now, cmd);
+                self.leader_append(cmd);
+                self.release_or_hold(now_ns);
                 Ok(())
             }
             _ => Err(NotLeader {
@@ -295,31 +435,52 @@ impl ReplicatedLog for PaxosNode {
         }
     }
 
-    fn step(&mut self, now: Nanos, from: NodeId, msg: Message) {
-        self.start_clock(now);
-        if from == self.id || !self.member(from) {
+    /// The rules for every role (preemption by a higher ballot, then the refusal of a
+    /// request below the promise), then the role's own. Reference: Paxos Made Simple §2.2.
+    fn step(&mut self, now_ns: Nanos, from: NodeId, msg: Message) {
+        self.start_clock(now_ns);
+        if from == self.id || !self.is_member(from) {
             return;
         }
-        self.observe_ballot(now, msg.ballot());
+        let ballot = msg.ballot();
+        self.observe_ballot(now_ns, ballot);
+        if ballot < self.promised && Self::is_request(&msg) {
+            self.reject_stale(from, ballot);
+            return;
+        }
         match self.role {
-            RoleState::Follower => self.step_follower(now, from, msg),
-            RoleState::Candidate(_) => self.step_candidate(now, from, msg),
-            RoleState::Leader(_) => self.step_leader(now, from, msg),
+            RoleState::Follower => self.step_follower(now_ns, from, msg),
+            RoleState::Candidate(_) => self.step_candidate(now_ns, from, msg),
+            RoleState::Leader(_) => self.step_leader(now_ns, from, msg),
         }
     }
 
-    fn tick(&mut self, now: Nanos) {
+    /// Followers and candidates: the failure detector suspects the leader (or a candidacy
+    /// times out) and phase 1 starts with a higher ballot. Leaders: a held batch goes out,
+    /// heartbeats are due. Reference: Howard & Mortier §3.
+    fn tick(&mut self, now_ns: Nanos) {
         if !self.clock_started {
-            self.start_clock(now);
+            self.start_clock(now_ns);
             return;
         }
         match self.role {
             RoleState::Follower | RoleState::Candidate(_) => {
-                if now >= self.suspicion_deadline {
-                    self.start_phase1(now);
+                if now_ns >= self.suspicion_deadline_ns {
+                    self.start_phase1(now_ns);
                 }
             }
-            RoleState::Leader(_) => self.on_leader_tick(now),
+            RoleState::Leader(_) => {
+                if self
+                    .leader_state()
+                    .batch_deadline_ns
+                    .is_some_and(|deadline_ns| deadline_ns <= now_ns)
+                {
+                    self.release_batch(now_ns);
+                }
+                if self.leader_state().heartbeat_deadline_ns <= now_ns {
+                    self.heartbeat(now_ns);
+                }
+            }
         }
     }
 
@@ -328,10 +489,10 @@ impl ReplicatedLog for PaxosNode {
             return Some(0);
         }
         match &self.role {
-            RoleState::Follower | RoleState::Candidate(_) => Some(self.suspicion_deadline),
-            RoleState::Leader(l) => Some(match l.batch_deadline {
-                Some(b) => b.min(l.heartbeat_deadline),
-                None => l.heartbeat_deadline,
+            RoleState::Follower | RoleState::Candidate(_) => Some(self.suspicion_deadline_ns),
+            RoleState::Leader(l) => Some(match l.batch_deadline_ns {
+                Some(batch_ns) => batch_ns.min(l.heartbeat_deadline_ns),
+                None => l.heartbeat_deadline_ns,
             }),
         }
     }
@@ -340,8 +501,10 @@ impl ReplicatedLog for PaxosNode {
         out.append(&mut self.actions);
     }
 
-    fn persisted(&mut self, now: Nanos, upto: PersistSeq) {
-        self.start_clock(now);
+    /// Storage confirms persists up to `upto`: a candidate's own promise and a leader's own
+    /// accepts count from now on. Reference: Paxos Made Simple §2.5.
+    fn persisted(&mut self, now_ns: Nanos, upto: PersistSeq) {
+        self.start_clock(now_ns);
         assert!(
             upto <= self.last_seq,
             "{}: storage confirmed persist {upto}, never issued",
@@ -352,8 +515,8 @@ impl ReplicatedLog for PaxosNode {
         }
         self.durable_seq = upto;
         match self.role {
-            RoleState::Candidate(_) => self.on_self_promise_durable(now),
-            RoleState::Leader(_) => self.on_own_accepts_durable(now),
+            RoleState::Candidate(_) => self.on_own_promise_durable(now_ns),
+            RoleState::Leader(_) => self.on_own_accepts_durable(now_ns),
             RoleState::Follower => {}
         }
     }

@@ -7,7 +7,7 @@
 //! it fails and then restarts").
 
 use crate::durable::Record;
-use crate::paxos_log::SlotLog;
+use crate::log::SlotLog;
 use replog::Epoch;
 
 /// The durable state, as the records left it.

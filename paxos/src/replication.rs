@@ -1,27 +1,11 @@
-//! Replication: phase 2 per slot under a stable leader, with batching and pipelining, the
-//! detection of chosen slots, commit notices, and catch-up of lagging learners.
+//! Replication (phase 2 under a stable leader): batching and pipelining, the acceptor's
+//! accept, the detection of chosen slots, commit notices, catch-up of lagging learners, and
+//! gap detection. The rules, each with the section it comes from, are tabled in the crate
+//! root; the per-follower window is in [`crate::progress`].
 //!
-//! | rule | function | source |
-//! | --- | --- | --- |
-//! | a command gets the next slot; batches wait at most `batch_delay_ns` | `PaxosNode::propose_as_leader`, `PaxosNode::release` | Paxos Made Simple §3; shared knobs |
-//! | at most `max_batch_entries` slots per accept, `max_inflight_msgs` per follower | `PaxosNode::send_to` | shared knobs (same meaning as Raft's) |
-//! | accept unless a higher ballot was promised; persist before answering | `PaxosNode::on_accept` | Paxos Made Simple §2.2 phase 2(b) |
-//! | a slot is chosen once a majority accepted it at one ballot | `PaxosNode::record_acks` | Paxos Made Simple §2.2 |
-//! | the leader counts its own accept only once durable | `PaxosNode::on_own_accepts_durable` | Raft §10.2.1 applied to Paxos (same optimisation for both) |
-//! | a commit notice marks chosen only values accepted at the notice's ballot | `PaxosNode::apply_notice` | Paxos Made Simple §2.3 (learning a chosen value) |
-//! | a learner missing chosen values gets them from the leader | `PaxosNode::send_to` (`Learn`), `PaxosNode::on_learn` | Paxos Made Simple §2.3 |
-//! | gap detection: the acceptor reports its first missing slot (the counterpart of Raft's consistency-check rejection) | `PaxosNode::first_missing`, `PaxosNode::on_gap` | fairness with Raft (`raft/src/replication.rs`, `handle_append_entries_response`) |
-//! | unacknowledged messages are resent after a heartbeat interval | `PaxosNode::heartbeat` | the network loses messages |
-//!
-//! Flow control per follower (`Progress`): the leader streams from `next_slot`; slots the
-//! follower should already know to be chosen go as `Learn`, the rest as `Accept`, skipping
-//! slots it has acknowledged at this ballot. Each message in the window is identified by its
-//! last slot. The network may lose, duplicate and reorder messages, so the window is a bound,
-//! not a ledger: when its oldest message has gone unacknowledged for a heartbeat interval,
-//! the leader presumes it lost, empties the window, rewinds `next_slot` to the first slot the
-//! follower may lack, and probes with one message until an answer arrives. (In Paxos later
-//! accepts succeed without earlier ones, so "no acknowledgement at all" would miss a single
-//! lost accept; the oldest message's age does not.)
+//! The leader streams to each follower from its `next_slot`; slots the follower should
+//! already know to be chosen go as `Learn`, the rest as `Accept`, skipping slots it has
+//! acknowledged at this ballot.
 //!
 //! Gap detection. The heartbeat rule alone notices a lost message only after a heartbeat
 //! interval, and since learners apply slots in order, everything behind the lost slot waits
@@ -31,152 +15,56 @@
 //! `Accept` or `Learn` whose first slot lies beyond a slot it lacks (above its chosen prefix,
 //! no value accepted at the message's ballot, not known chosen) reports the first such slot
 //! in its answer (`missing_from`, computed by `PaxosNode::first_missing`). The leader
-//! (`PaxosNode::on_gap`) then does what Raft does on a rejection: it rewinds `next_slot` to
-//! the missing slot, drops the window's messages at or after it, probes with one message and
-//! resends at once. Resends stay bounded under duplication and reordering: a report counts
-//! only if it answers a message still in the window (a duplicate answer, or one to a message
-//! sent before the last rewind, finds nothing there), only if the slot is not already
-//! acknowledged by that follower or known to be chosen by it, and only if it lies above
-//! every slot the leader already rewound to for that follower at this ballot. So each
+//! (`PaxosNode::rewind_to_gap`) then does what Raft does on a rejection: it rewinds
+//! `next_slot` to the missing slot, drops the window's messages at or after it, probes with
+//! one message and resends at once. Resends stay bounded under duplication and reordering: a
+//! report counts only if it answers a message still in the window (a duplicate answer, or one
+//! to a message sent before the last rewind, finds nothing there), only if the slot is not
+//! already acknowledged by that follower or known to be chosen by it, and only if it lies
+//! above every slot the leader already rewound to for that follower at this ballot. So each
 //! missing slot causes at most one early resend per follower and ballot; a resend that is
 //! itself lost is recovered by the heartbeat rule, as before.
 
 use crate::durable::Record;
-use crate::msg::{Accept, Accepted, Heartbeat, HeartbeatReply, Learn, Learned, Message, Nack};
+use crate::msg::{Accept, Accepted, Heartbeat, HeartbeatReply, Learn, Learned, Message};
 use crate::node::{PaxosNode, RoleState};
-use crate::paxos_log::SlotLog;
-use replog::{Command, Epoch, LogIndex, Nanos, NodeId, PersistSeq};
-use std::collections::VecDeque;
-
-/// What the leader knows about one follower.
-#[derive(Clone, Debug)]
-pub(crate) struct Progress {
-    /// The next slot to send.
-    pub(crate) next_slot: LogIndex,
-    /// Last slot and send time of each unacknowledged `Accept` or `Learn`, oldest first.
-    pub(crate) inflight: VecDeque<(LogIndex, Nanos)>,
-    /// After a window reset: one message at a time until the follower answers.
-    pub(crate) probe: bool,
-    /// The follower's chosen prefix, as its latest answer reported it.
-    pub(crate) chosen_upto: LogIndex,
-    /// Gap detection: the highest missing slot this follower reported that the leader
-    /// rewound to (0: none at this ballot). Reports at or below it are not acted on again.
-    pub(crate) gap_rewound: LogIndex,
-}
-
-/// A leader's state: its ballot, timers, and phase 2 bookkeeping.
-#[derive(Clone, Debug)]
-pub(crate) struct Leadership {
-    pub(crate) ballot: Epoch,
-    pub(crate) heartbeat_deadline: Nanos,
-    /// The chosen prefix announced by the latest heartbeat.
-    pub(crate) heartbeat_upto: LogIndex,
-    /// When held proposals must go out (batching).
-    pub(crate) batch_deadline: Option<Nanos>,
-    /// Slots up to here are persisted-issued and may be sent; later ones wait for a batch.
-    pub(crate) released_upto: LogIndex,
-    /// The leader's own accept records not yet durable: (seq, last slot), in order.
-    pub(crate) own_accepts: VecDeque<(PersistSeq, LogIndex)>,
-    /// The leader's own acceptor has durably accepted every slot up to here.
-    pub(crate) self_acked_upto: LogIndex,
-    /// `acks[i]`: the acceptors (bitmask) that accepted slot `acks_base + i` at `ballot`.
-    /// Covers the slots from the first unchosen one to the last proposed.
-    pub(crate) acks_base: LogIndex,
-    pub(crate) acks: VecDeque<u64>,
-    /// Per follower, by node id.
-    pub(crate) progress: Vec<Progress>,
-}
-
-impl Leadership {
-    /// The state of a leader that just completed phase 1 at `ballot`. Followers that
-    /// promised start from their reported chosen prefix; the others are probed.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        ballot: Epoch,
-        now: Nanos,
-        log: &SlotLog,
-        self_acked_upto: LogIndex,
-        own_accept: Option<(PersistSeq, LogIndex)>,
-        peers: &[NodeId],
-        peer_chosen: &[Option<LogIndex>],
-    ) -> Self {
-        let chosen = log.chosen_upto();
-        let mut progress = vec![
-            Progress {
-                next_slot: chosen + 1,
-                inflight: VecDeque::new(),
-                probe: true,
-                chosen_upto: chosen,
-                gap_rewound: 0,
-            };
-            peer_chosen.len()
-        ];
-        for &p in peers {
-            if let Some(c) = peer_chosen[p.index()] {
-                let pr = &mut progress[p.index()];
-                pr.chosen_upto = c;
-                pr.next_slot = c.min(chosen) + 1;
-                pr.probe = false;
-            }
-        }
-        Leadership {
-            ballot,
-            heartbeat_deadline: now,
-            heartbeat_upto: chosen,
-            batch_deadline: None,
-            released_upto: log.last_slot(),
-            own_accepts: own_accept.into_iter().collect(),
-            self_acked_upto,
-            acks_base: chosen + 1,
-            acks: std::iter::repeat_n(0, (log.last_slot() - chosen) as usize).collect(),
-            progress,
-        }
-    }
-
-    fn acked(&self, peer: NodeId, slot: LogIndex) -> bool {
-        slot >= self.acks_base
-            && self
-                .acks
-                .get((slot - self.acks_base) as usize)
-                .is_some_and(|a| a & PaxosNode::bit(peer) != 0)
-    }
-}
+use replog::{Command, Epoch, LogIndex, Nanos, NodeId};
 
 impl PaxosNode {
-    fn leadership(&mut self) -> &mut Leadership {
-        match &mut self.role {
-            RoleState::Leader(l) => l,
-            _ => unreachable!("{}: leader bookkeeping on a non-leader", self.id),
-        }
-    }
-
-    /// A client command takes the next slot. With `batch_delay_ns > 0` it may wait until a
-    /// batch fills or the delay passes; otherwise it goes out at once (and batches form only
-    /// from commands that arrive while a follower's window is full).
-    /// Reference: Paxos Made Simple §3; the shared batching knobs.
-    pub(crate) fn propose_as_leader(&mut self, now: Nanos, cmd: Command) {
+    /// A client command takes the next slot; the leader's acceptor accepts it at the
+    /// leader's ballot (the write is issued when the batch is released).
+    /// Reference: Paxos Made Simple §3 ("the leader ... assigns it the next command number").
+    pub(crate) fn leader_append(&mut self, cmd: Command) {
         let slot = self.log.last_slot() + 1;
-        let (max_batch, delay) = (self.cfg.max_batch_entries as u64, self.cfg.batch_delay_ns);
-        let l = self.leadership();
+        let l = self.leader_state();
         let ballot = l.ballot;
         l.acks.push_back(0);
-        let held = slot - l.released_upto;
-        let release_now = delay == 0 || held >= max_batch;
-        if !release_now && l.batch_deadline.is_none() {
-            l.batch_deadline = Some(now + delay);
-        }
         self.log.accept(slot, ballot, cmd);
-        if release_now {
-            self.release(now);
+    }
+
+    /// After a proposal: release the held proposals now (`batch_delay_ns == 0`, or a full
+    /// batch is waiting), else make sure a deadline will release them. Otherwise commands
+    /// go out at once, and batches form only from commands that arrive while a follower's
+    /// window is full. Reference: the shared batching knobs (as Raft's `release_or_hold`).
+    pub(crate) fn release_or_hold(&mut self, now_ns: Nanos) {
+        let last = self.log.last_slot();
+        let (max_batch, delay_ns) = (self.cfg.max_batch_entries as u64, self.cfg.batch_delay_ns);
+        let l = self.leader_state();
+        let held = last - l.released_upto;
+        if delay_ns == 0 || held >= max_batch {
+            self.release_batch(now_ns);
+        } else if l.batch_deadline_ns.is_none() {
+            l.batch_deadline_ns = Some(now_ns + delay_ns);
         }
     }
 
     /// Makes every held proposal sendable: the leader's acceptor accepts them (the write runs
     /// in parallel with the sends) and each follower's window takes what it can.
-    pub(crate) fn release(&mut self, now: Nanos) {
+    /// Reference: Raft §10.2.1 (the leader's parallel write), applied alike to Paxos.
+    pub(crate) fn release_batch(&mut self, now_ns: Nanos) {
         let last = self.log.last_slot();
-        let l = self.leadership();
-        l.batch_deadline = None;
+        let l = self.leader_state();
+        l.batch_deadline_ns = None;
         let (first, ballot) = (l.released_upto + 1, l.ballot);
         if first > last {
             return;
@@ -188,7 +76,7 @@ impl PaxosNode {
             first_slot: first,
             cmds,
         }]);
-        self.leadership().own_accepts.push_back((seq, last));
+        self.leader_state().own_accepts.push_back((seq, last));
         if self.cfg.bugs.ack_before_quorum {
             // Deliberately unsafe: "chosen" before any acceptor but the leader has it.
             for slot in first..=last {
@@ -197,28 +85,27 @@ impl PaxosNode {
             self.advance_and_apply();
         }
         for peer in self.peers.clone() {
-            self.send_to(now, peer);
+            self.send_accepts(peer, now_ns);
         }
     }
 
     /// Fills `peer`'s window: `Learn` for slots below the leader's chosen prefix that the
     /// follower may lack, `Accept` for released slots it has not acknowledged, at most
     /// `max_batch_entries` slots per message and `max_inflight_msgs` messages outstanding
-    /// (one while probing).
-    pub(crate) fn send_to(&mut self, now: Nanos, peer: NodeId) {
+    /// (one while probing). Reference: Paxos Made Simple §2.2 phase 2(a), §2.3, §3; the
+    /// shared batching and pipelining knobs (as Raft's `send_append_entries`).
+    pub(crate) fn send_accepts(&mut self, peer: NodeId, now_ns: Nanos) {
         let max_batch = self.cfg.max_batch_entries.max(1) as u64;
-        let max_inflight = self.cfg.max_inflight_msgs.max(1);
         let chosen = self.log.chosen_upto();
         let RoleState::Leader(l) = &mut self.role else {
             return;
         };
         loop {
             let p = &l.progress[peer.index()];
-            let window = if p.probe { 1 } else { max_inflight };
-            if p.inflight.len() >= window {
+            if p.is_paused() {
                 return;
             }
-            let mut first = p.next_slot.max(p.chosen_upto.min(chosen) + 1);
+            let mut first = p.first_unsent(chosen);
             let msg = if first <= chosen {
                 let last = chosen.min(first + max_batch - 1);
                 Message::Learn(Learn {
@@ -247,9 +134,7 @@ impl PaxosNode {
                 Message::Accept(m) => m.first_slot + m.cmds.len() as u64 - 1,
                 _ => unreachable!(),
             };
-            let p = &mut l.progress[peer.index()];
-            p.inflight.push_back((last, now));
-            p.next_slot = last + 1;
+            l.progress[peer.index()].on_sent(last, now_ns);
             self.actions.push(replog::Action::Send {
                 to: peer,
                 msg,
@@ -258,37 +143,21 @@ impl PaxosNode {
         }
     }
 
-    /// The leader's timers: release a held batch, send heartbeats.
-    pub(crate) fn on_leader_tick(&mut self, now: Nanos) {
-        let l = self.leadership();
-        if l.batch_deadline.is_some_and(|d| d <= now) {
-            self.release(now);
-        }
-        if self.leadership().heartbeat_deadline <= now {
-            self.heartbeat(now);
-        }
-    }
-
     /// Every heartbeat interval: tell each follower the leader is alive and how far the log
     /// is chosen; reset a window whose oldest message went unanswered for a whole interval
     /// (presumed lost) and refill it; write a chosen mark if one is due.
     /// Reference: Howard & Mortier §3 (heartbeats), the shared `heartbeat_interval_ns`.
-    pub(crate) fn heartbeat(&mut self, now: Nanos) {
-        let interval = self.cfg.heartbeat_interval_ns;
+    pub(crate) fn heartbeat(&mut self, now_ns: Nanos) {
+        let heartbeat_interval_ns = self.cfg.heartbeat_interval_ns;
         let chosen = self.log.chosen_upto();
-        let l = self.leadership();
-        l.heartbeat_deadline = now + interval;
+        let l = self.leader_state();
+        l.heartbeat_deadline_ns = now_ns + heartbeat_interval_ns;
         l.heartbeat_upto = chosen;
         let ballot = l.ballot;
         for peer in self.peers.clone() {
-            let p = &mut self.leadership().progress[peer.index()];
-            if p.inflight
-                .front()
-                .is_some_and(|&(_, sent)| sent + interval <= now)
-            {
-                p.inflight.clear();
-                p.probe = true;
-                p.next_slot = p.chosen_upto.min(chosen) + 1;
+            let p = &mut self.leader_state().progress[peer.index()];
+            if p.window_stalled(now_ns, heartbeat_interval_ns) {
+                p.reset_window(chosen);
             }
             self.send(
                 peer,
@@ -298,35 +167,28 @@ impl PaxosNode {
                 }),
                 None,
             );
-            self.send_to(now, peer);
+            self.send_accepts(peer, now_ns);
         }
         self.flush_chosen_mark();
     }
 
-    /// A message from the leader of `ballot` (at least our promise): it is alive.
-    fn follow(&mut self, now: Nanos, ballot: Epoch, from: NodeId) {
+    /// A request from the leader of `ballot` (at least our promise): it is alive, so a
+    /// follower restarts its failure detector. Reference: Howard & Mortier §3.
+    fn follow_leader(&mut self, now_ns: Nanos, ballot: Epoch, from: NodeId) {
         if matches!(self.role, RoleState::Follower) {
             self.leader_hint = Some(ballot.owner.unwrap_or(from));
-            self.reset_suspicion(now);
+            self.reset_suspicion_timer(now_ns);
         }
     }
 
-    /// Turns down a request whose ballot is below our promise.
-    fn nack(&mut self, to: NodeId, ballot: Epoch) {
-        let promised = self.promised;
-        self.send(to, Message::Nack(Nack { ballot, promised }), None);
-    }
-
-    /// Phase 2(b), the acceptor: accept the values unless a higher ballot was promised
-    /// (accepting raises the promise to the ballot), apply the commit notice, persist, and
-    /// answer once durable. Reference: Paxos Made Simple §2.2 phase 2(b).
-    pub(crate) fn on_accept(&mut self, now: Nanos, from: NodeId, m: Accept) {
-        if m.ballot < self.promised {
-            self.nack(from, m.ballot);
-            return;
-        }
+    /// Phase 2(b), the acceptor: accept the values (a ballot below the promise never gets
+    /// here: `reject_stale` in `step` turns it down), which raises the promise to the
+    /// ballot; apply the commit notice, persist, and answer once durable.
+    /// Reference: Paxos Made Simple §2.2 phase 2(b), §2.5.
+    pub(crate) fn handle_accept(&mut self, now_ns: Nanos, from: NodeId, m: Accept) {
+        debug_assert!(m.ballot >= self.promised, "stale accepts are rejected in step");
         self.set_promised(m.ballot);
-        self.follow(now, m.ballot, from);
+        self.follow_leader(now_ns, m.ballot, from);
         if m.cmds.is_empty() {
             return;
         }
@@ -343,7 +205,7 @@ impl PaxosNode {
             cmds: m.cmds,
         }]);
         self.advance_and_apply();
-        let after = self.reply_after();
+        let after = self.durability_barrier();
         let chosen_upto = self.log.chosen_upto();
         let missing_from = self.first_missing(m.ballot, m.first_slot);
         self.send(
@@ -395,6 +257,7 @@ impl PaxosNode {
 
     /// Extends the chosen prefix, drops the leader's bookkeeping for the newly chosen slots,
     /// and commits them in order. Invariant: the chosen prefix never shrinks.
+    /// Reference: Paxos Made Simple §3 (commands are executed in order of their numbers).
     pub(crate) fn advance_and_apply(&mut self) {
         let before = self.log.chosen_upto();
         if self.log.advance_chosen() {
@@ -431,34 +294,37 @@ impl PaxosNode {
         }
     }
 
-    /// Phase 2(b) answers at the leader.
-    pub(crate) fn on_accepted(&mut self, now: Nanos, from: NodeId, m: Accepted) {
+    /// Phase 2(b) answers at the leader: count the acceptance, extend the chosen prefix,
+    /// act on a reported gap, and refill the window. Reference: Paxos Made Simple §2.2.
+    pub(crate) fn handle_accepted(&mut self, now_ns: Nanos, from: NodeId, m: Accepted) {
         let Some(in_window) = self.answer_window(from, m.ballot, m.last_slot, m.chosen_upto) else {
             return;
         };
         self.record_acks(from, m.first_slot, m.last_slot);
         self.advance_and_apply();
         if in_window && let Some(missing) = m.missing_from {
-            self.on_gap(from, missing);
+            self.rewind_to_gap(from, missing);
         }
-        self.send_to(now, from);
+        self.send_accepts(from, now_ns);
     }
 
-    /// Catch-up answers at the leader.
-    pub(crate) fn on_learned(&mut self, now: Nanos, from: NodeId, m: Learned) {
+    /// Catch-up answers at the leader: act on a reported gap and refill the window.
+    /// Reference: Paxos Made Simple §2.3.
+    pub(crate) fn handle_learned(&mut self, now_ns: Nanos, from: NodeId, m: Learned) {
         let Some(in_window) = self.answer_window(from, m.ballot, m.last_slot, m.chosen_upto) else {
             return;
         };
         if in_window && let Some(missing) = m.missing_from {
-            self.on_gap(from, missing);
+            self.rewind_to_gap(from, missing);
         }
-        self.send_to(now, from);
+        self.send_accepts(from, now_ns);
     }
 
     /// Frees the window slot of the message an answer refers to (identified by its last
     /// slot; a duplicate or stale answer frees nothing) and notes the follower's chosen
     /// prefix. Returns `None` if the answer is for another ballot, otherwise whether it
-    /// answered a message in the window.
+    /// answered a message in the window. Reference: the shared pipelining knob (as Raft's
+    /// `handle_append_entries_response` frees its window).
     fn answer_window(
         &mut self,
         from: NodeId,
@@ -472,21 +338,14 @@ impl PaxosNode {
         if ballot != l.ballot {
             return None;
         }
-        let p = &mut l.progress[from.index()];
-        p.chosen_upto = chosen_upto;
-        p.probe = false;
-        let found = p.inflight.iter().position(|&(s, _)| s == last_slot);
-        if let Some(i) = found {
-            p.inflight.remove(i);
-        }
-        Some(found.is_some())
+        Some(l.progress[from.index()].on_answer(last_slot, chosen_upto))
     }
 
     /// Gap detection at the leader: `peer`, answering a message in its window, reports that
     /// it lacks `missing`, so an earlier message was lost (or overtaken). As Raft's leader does
     /// on a rejected AppendEntries, rewind to the missing slot, drop the window's messages
     /// at or after it (their answers are now stale) and probe from there; the caller's
-    /// `send_to` resends at once. Ignored if the follower has meanwhile acknowledged the
+    /// `send_accepts` resends at once. Ignored if the follower has meanwhile acknowledged the
     /// slot at this ballot or reported it chosen (the report was overtaken), and if the
     /// leader already rewound to this slot or a later one for this follower: answers are
     /// identified only by their last slot, so a late answer to a message sent before the
@@ -496,7 +355,7 @@ impl PaxosNode {
     /// rule recovers it.
     /// Reference: Raft §5.3 (consistency check, "decrement nextIndex and retry"); exists
     /// for fairness with Raft.
-    fn on_gap(&mut self, peer: NodeId, missing: LogIndex) {
+    fn rewind_to_gap(&mut self, peer: NodeId, missing: LogIndex) {
         let RoleState::Leader(l) = &mut self.role else {
             return;
         };
@@ -504,16 +363,13 @@ impl PaxosNode {
         if missing <= p.gap_rewound || missing <= p.chosen_upto || l.acked(peer, missing) {
             return;
         }
-        let p = &mut l.progress[peer.index()];
-        p.gap_rewound = missing;
-        p.inflight.retain(|&(last, _)| last < missing);
-        p.next_slot = missing;
-        p.probe = true;
+        l.progress[peer.index()].rewind_to_gap(missing);
     }
 
     /// A follower answered a heartbeat. If it knows less to be chosen than the heartbeat
     /// announced and nothing is in flight to it, it lacks values: rewind to catch it up.
-    pub(crate) fn on_heartbeat_reply(&mut self, now: Nanos, from: NodeId, m: HeartbeatReply) {
+    /// Reference: Paxos Made Simple §2.3 (learners that missed a value learn it later).
+    pub(crate) fn handle_heartbeat_reply(&mut self, now_ns: Nanos, from: NodeId, m: HeartbeatReply) {
         let RoleState::Leader(l) = &mut self.role else {
             return;
         };
@@ -521,20 +377,16 @@ impl PaxosNode {
             return;
         }
         let announced = l.heartbeat_upto;
-        let p = &mut l.progress[from.index()];
-        p.chosen_upto = m.chosen_upto;
-        p.probe = false;
-        if m.chosen_upto < announced && p.inflight.is_empty() {
-            p.next_slot = p.next_slot.min(m.chosen_upto + 1);
-        }
-        self.send_to(now, from);
+        l.progress[from.index()].on_heartbeat_reply(m.chosen_upto, announced);
+        self.send_accepts(from, now_ns);
     }
 
     /// The leader's own accepts became durable: its acceptor counts toward their quorums.
+    /// Reference: Raft §10.2.1 (the leader counts only what it has fsynced), applied alike.
     pub(crate) fn on_own_accepts_durable(&mut self, _now: Nanos) {
         let durable = self.durable_seq;
         let id = self.id;
-        let l = self.leadership();
+        let l = self.leader_state();
         let mut last = None;
         while let Some(&(seq, slot)) = l.own_accepts.front()
             && seq <= durable
@@ -550,14 +402,12 @@ impl PaxosNode {
         }
     }
 
-    /// The learner receives a heartbeat with a commit notice. A heartbeat below the promise
-    /// is turned down (its sender has been preempted).
-    pub(crate) fn on_heartbeat(&mut self, now: Nanos, from: NodeId, m: Heartbeat) {
-        if m.ballot < self.promised {
-            self.nack(from, m.ballot);
-            return;
-        }
-        self.follow(now, m.ballot, from);
+    /// The learner receives a heartbeat with a commit notice (one below the promise never
+    /// gets here: `reject_stale` in `step` turns it down, as its sender has been preempted).
+    /// Reference: Howard & Mortier §3 (heartbeats); Paxos Made Simple §2.3.
+    pub(crate) fn handle_heartbeat(&mut self, now_ns: Nanos, from: NodeId, m: Heartbeat) {
+        debug_assert!(m.ballot >= self.promised, "stale heartbeats are rejected in step");
+        self.follow_leader(now_ns, m.ballot, from);
         self.apply_notice(m.ballot, m.chosen_upto);
         self.advance_and_apply();
         self.flush_chosen_mark();
@@ -574,14 +424,12 @@ impl PaxosNode {
 
     /// Catch-up: the leader sends values it knows to be chosen. The learner stores them as
     /// chosen and raises its promise to the leader's ballot (see [`Record::Learned`] for
-    /// why). Reference: Paxos Made Simple §2.3.
-    pub(crate) fn on_learn(&mut self, now: Nanos, from: NodeId, m: Learn) {
-        if m.ballot < self.promised {
-            self.nack(from, m.ballot);
-            return;
-        }
+    /// why). One below the promise never gets here: `reject_stale` in `step` turns it down.
+    /// Reference: Paxos Made Simple §2.3.
+    pub(crate) fn handle_learn(&mut self, now_ns: Nanos, from: NodeId, m: Learn) {
+        debug_assert!(m.ballot >= self.promised, "stale learns are rejected in step");
         self.set_promised(m.ballot);
-        self.follow(now, m.ballot, from);
+        self.follow_leader(now_ns, m.ballot, from);
         if m.cmds.is_empty() {
             return;
         }

@@ -117,7 +117,7 @@ fn an_acceptor_reports_its_first_missing_slot() {
 #[test]
 fn a_lost_accept_is_resent_as_soon_as_the_next_reply_reports_the_gap() {
     let (mut net, leader, follower, first) = losing_first_accept(11);
-    let start = net.now();
+    let start_ns = net.now();
     for seq in 1..=5 {
         net.propose(leader, put(1, seq)).expect("leader");
     }
@@ -133,7 +133,7 @@ fn a_lost_accept_is_resent_as_soon_as_the_next_reply_reports_the_gap() {
             holds,
             committed_at(&net, follower, &put(1, 1)),
         ),
-        (start, Some(first), 1, vec![true; 5], Some(first))
+        (start_ns, Some(first), 1, vec![true; 5], Some(first))
     );
 }
 

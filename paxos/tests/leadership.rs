@@ -1,5 +1,6 @@
-//! Leadership: preemption by a higher ballot, duelling proposers, and where a proposal made
-//! on a node that does not lead is sent instead.
+//! Leadership (phase 1): preemption by a higher ballot, duelling proposers, and where a
+//! proposal made on a node that does not lead is sent instead. Raft's counterpart is
+//! `raft/tests/leadership.rs` (leader election).
 
 mod common;
 
@@ -19,12 +20,12 @@ fn a_leader_that_sees_a_higher_ballot_steps_down_and_backs_off() {
     lead(&mut net, N0);
     start_phase1(&mut net, N1);
     deliver_phase1(&mut net);
-    let backoff_until = paxos(&net, N0).next_deadline().expect("a timer");
+    let backoff_until_ns = paxos(&net, N0).next_deadline().expect("a timer");
     assert_eq!(
         (
             role(&net, N0),
             role(&net, N1),
-            backoff_until >= net.now() + cfg.election_timeout_min_ns
+            backoff_until_ns >= net.now() + cfg.election_timeout_min_ns
         ),
         (Role::Follower, Role::Leader, true)
     );

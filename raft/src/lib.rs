@@ -13,27 +13,56 @@
 //! assert_eq!(node.status().role, replog::Role::Follower);
 //! ```
 //!
-//! # Figure 2, rule by rule
+//! # Files
 //!
-//! | Figure 2 | where |
+//! The files mirror the `paxos` crate's so the two can be read side by side; a module uses
+//! only modules listed below it here (`leadership` and `replication` extend [`RaftNode`]
+//! with `impl` blocks, so they name `node`), and there are no import cycles.
+//!
+//! | file | what it holds |
 //! | --- | --- |
-//! | State: `current_term`, `voted_for`, `log[]` (persistent) | [`RaftNode`] fields; written as [`Record`]s ([`durable`]), replayed by [`recovery::replay`] |
-//! | State: `commit_index`, `last_applied` (volatile) | [`RaftNode`]; `Commit` actions from `advance_commit_index` |
-//! | State: `next_index[]`, `match_index[]` (leaders) | [`Progress`] ([`progress`]) |
-//! | AppendEntries RPC (arguments, results) | [`AppendEntries`], [`AppendEntriesResponse`] ([`msg`]) |
-//! | AppendEntries receiver rule 1 (stale term) | `reject_stale` in `step` ([`node`]) |
-//! | AppendEntries receiver rules 2–5 | `handle_append_entries` ([`replication`]) |
-//! | RequestVote RPC | [`RequestVote`], [`RequestVoteResponse`] ([`msg`]) |
-//! | RequestVote receiver (one vote per term, §5.4.1 restriction) | `handle_request_vote`, `candidate_log_is_up_to_date` ([`leadership`]) |
-//! | All servers: apply committed entries | `advance_commit_index` ([`node`]) |
-//! | All servers: term T > currentTerm ⇒ follower | `step` and `become_follower` ([`node`]) |
-//! | Followers: respond to RPCs; time out ⇒ candidate | `step_follower`, `tick` ([`node`]), `election_timeout` ([`leadership`]) |
-//! | Candidates: start election, win, lose, time out | `start_election`, `count_vote`, `become_leader`, `step_candidate` |
-//! | Leaders: heartbeats | `heartbeat` ([`replication`]) |
-//! | Leaders: client command ⇒ append | `propose`, `leader_append` |
-//! | Leaders: last log index ≥ nextIndex ⇒ send entries | `send_append` ([`replication`]) |
-//! | Leaders: success/failure ⇒ update / decrement nextIndex | `handle_append_entries_response` ([`replication`]) |
-//! | Leaders: commit rule (§5.4.2) | `maybe_commit` ([`replication`]) |
+//! | `leadership.rs` | leader election: the election timeout, RequestVote on both sides, winning and the term's no-op, PreVote, CheckQuorum (Paxos: phase 1) |
+//! | `replication.rs` | log replication: batching, AppendEntries on both sides, heartbeats, the commit rule (Paxos: phase 2, learning, catch-up) |
+//! | `node.rs` | [`RaftNode`]: Figure 2's state, the `ReplicatedLog` impl, `step_follower` / `step_candidate` / `step_leader` |
+//! | `progress.rs` | [`Progress`]: the leader's view of each follower (`next_index`, `match_index`, the pipelining window) |
+//! | `recovery.rs` | boot: replay the write-ahead-log records |
+//! | `log.rs` | [`RaftLog`]: the entries and the boundary between durable and unstable ones |
+//! | `msg.rs` | [`Message`]: RequestVote, AppendEntries, their responses, PreVote |
+//! | `durable.rs` | [`Record`]: the write-ahead-log records |
+//!
+//! # Rules
+//!
+//! Figure 2 rule by rule, then what the implementation adds; each function's doc comment
+//! states the rule and cites its section (`tests/rule_table.rs` checks that every name here
+//! exists in the file given).
+//!
+//! | rule | where | reference |
+//! | --- | --- | --- |
+//! | State: `current_term`, `voted_for`, `log[]` (persistent) | `RaftNode` (node.rs); written as `Record` (durable.rs), replayed by `replay` (recovery.rs) | Raft §5.1, Figure 2 |
+//! | State: `commit_index`, `last_applied` (volatile); apply committed entries in order | `advance_commit_index` (node.rs) | Figure 2 |
+//! | State: `next_index[]`, `match_index[]` (leaders) | `Progress` (progress.rs) | Figure 2, §5.3 |
+//! | All servers: term T > currentTerm ⇒ set currentTerm = T, follower | `step`, `become_follower` (node.rs) | §5.1 |
+//! | Receivers, rule 1: reply false if term < currentTerm | `reject_stale` (node.rs) | §5.1 |
+//! | What each role does with a message of its term | `step_follower`, `step_candidate`, `step_leader` (node.rs) | Figure 2, Rules for Servers |
+//! | Followers, candidates: election timeout elapses ⇒ start election | `tick` (node.rs), `on_election_timeout`, `start_election` (leadership.rs) | §5.2 |
+//! | Randomized election timeout, drawn on each role change | `randomize_election_timeout`, `reset_election_timer` (node.rs) | §5.2 |
+//! | A candidate's vote for itself is durable before its RequestVotes leave, and counts once durable | `start_election`, `on_own_vote_durable` (leadership.rs) | §5.2 |
+//! | RequestVote receiver: one vote per term, persisted before the reply | `handle_request_vote` (leadership.rs), `durability_barrier` (node.rs) | §5.2, Figure 2 |
+//! | Election restriction: vote only for an up-to-date log | `candidate_log_is_up_to_date` (leadership.rs) | §5.4.1 |
+//! | Candidates: votes from a majority ⇒ leader | `handle_request_vote_response`, `count_vote`, `become_leader` (leadership.rs) | §5.2 |
+//! | A new leader appends a no-op of its term | `become_leader` (leadership.rs) | §8 |
+//! | Leaders: client command ⇒ append to the local log | `propose` (node.rs), `leader_append` (leadership.rs) | §5.3 |
+//! | Batching: hold proposals up to `batch_delay_ns` or a full batch | `release_or_hold`, `release_batch` (replication.rs) | thesis §10.2.2 |
+//! | Leaders: last log index ≥ nextIndex ⇒ AppendEntries from nextIndex, pipelined | `send_append_entries` (replication.rs), `on_sent` (progress.rs) | §5.3, thesis §10.2.2 |
+//! | Leaders: heartbeats; a window unanswered for an interval is resent | `heartbeat`, `send_heartbeat` (replication.rs), `window_stalled`, `reset_window` (progress.rs) | §5.2, §5.3 |
+//! | AppendEntries receiver, rules 2–5; success only once durable | `handle_append_entries` (replication.rs), `durability_barrier` (node.rs) | §5.3, Figure 2 |
+//! | Fast backtracking: the follower's hint, the leader's use of it | `first_index_of_term`, `last_index_of_term` (log.rs), `handle_append_entries_response` (replication.rs) | §5.3 |
+//! | Leaders: success ⇒ update nextIndex, matchIndex; failure ⇒ decrement nextIndex, retry | `handle_append_entries_response` (replication.rs), `on_ack`, `become_probe` (progress.rs) | §5.3 |
+//! | Leaders: commit rule (only entries of the current term by counting) | `maybe_commit` (replication.rs) | §5.4.2 |
+//! | The leader counts itself only for entries it has fsynced (parallel fsync) | `quorum_match_index` (node.rs), `maybe_commit` (replication.rs) | §10.2.1 |
+//! | PreVote | `start_pre_vote`, `handle_pre_vote`, `handle_pre_vote_response` (leadership.rs) | thesis §9.6 |
+//! | CheckQuorum: the leader steps down; followers ignore disruptive votes | `quorum_recently_active`, `in_lease` (leadership.rs), `heartbeat` (replication.rs) | thesis §6.2, §4.2.3 |
+//! | Restart from the records alone | `replay` (recovery.rs) | §5.1, Figure 2 |
 //!
 //! Beyond Figure 2: the leader's no-op at the start of its term (§8); fast backtracking
 //! (§5.3); the leader's parallel fsync (§10.2.1); batching and pipelining (§10.2.2 of the
@@ -76,18 +105,39 @@
 //!   leader's log, one leader per term) are asserted where they could break. The ones about
 //!   committed entries are off when a deliberately unsafe `bugs` variant is on, so that the
 //!   external checker is the one seen catching it.
+//!
+//! # Tests
+//!
+//! `raft/tests/`, on `replog::testkit::Network`, which checks agreement, commit order,
+//! durability before sending and one leader per term at every step. Files that test the
+//! same concept as one in `paxos/tests/` have its name.
+//!
+//! | file | what it shows |
+//! | --- | --- |
+//! | `receiver_rules.rs` | Figure 2's receiver rules, one test per rule, on a single node (Paxos: `acceptor_rules.rs`) |
+//! | `interaction.rs` | the scripts in `replog/testdata/interaction/`, a trace per step, side by side with Paxos's |
+//! | `conformance.rs` | `replog::conformance`, the suite Paxos passes too |
+//! | `leadership.rs` | one leader per term, re-election, the election restriction |
+//! | `log_repair.rs` | the follower logs of Figure 7 converge to the leader's, with and without fast backtracking |
+//! | `durability.rs` | votes and entries leave only once durable; restart from the records |
+//! | `flow_control.rs` | batching, the batch delay, the pipelining window, lost windows resent |
+//! | `figure8.rs` | Figure 8 step by step: why earlier-term entries are not committed by counting |
+//! | `prevote_checkquorum.rs` | PreVote and CheckQuorum, each switch on and off |
+//! | `bugs.rs` | `ProtocolConfig::bugs` variants are caught by the agreement check |
+//! | `stress.rs` | random faults on five nodes (the schedule Paxos runs too); nothing committed is lost |
+//! | `rule_table.rs` | every function the rule table above names exists in the file it gives |
 
 pub mod durable;
 pub mod leadership;
+pub mod log;
 pub mod msg;
 pub mod node;
 pub mod progress;
-pub mod raft_log;
 pub mod recovery;
 pub mod replication;
 
 pub use durable::{Entry, Record};
+pub use log::RaftLog;
 pub use msg::{AppendEntries, AppendEntriesResponse, Message, RequestVote, RequestVoteResponse};
 pub use node::RaftNode;
 pub use progress::{Progress, ProgressState};
-pub use raft_log::RaftLog;

@@ -7,9 +7,10 @@
 //! convert to follower" (Figure 2, Rules for Servers) reads before anything else.
 
 use crate::durable::Entry;
-use replog::LogIndex;
 use replog::wire::WireSize;
+use replog::{Command, LogIndex, Op};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// A message between two Raft nodes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -98,6 +99,95 @@ impl Message {
     /// Whether this asks for a vote (real or pre-vote).
     pub fn is_vote_request(&self) -> bool {
         matches!(self, Message::RequestVote(_) | Message::PreVote(_))
+    }
+}
+
+/// One line per message, for traces and the interaction scripts
+/// (`replog/testdata/interaction/`): `RequestVote{term:2, last_log:1@t1}`,
+/// `AppendEntries{term:2, prev:1@t1, entries:[2@t2 noop], commit:1}`. `i@tT` is the entry
+/// at index i of term T. (`paxos::Message` formats the same way.)
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Message::RequestVote(m) => write!(f, "RequestVote{m}"),
+            Message::PreVote(m) => write!(f, "PreVote{m}"),
+            Message::RequestVoteResponse(m) => write!(f, "RequestVoteResponse{m}"),
+            Message::PreVoteResponse(m) => write!(f, "PreVoteResponse{m}"),
+            Message::AppendEntries(m) => {
+                write!(
+                    f,
+                    "AppendEntries{{term:{}, prev:{}@t{}, entries:[",
+                    m.term, m.prev_log_index, m.prev_log_term
+                )?;
+                for (k, e) in m.entries.iter().enumerate() {
+                    let sep = if k == 0 { "" } else { ", " };
+                    write!(
+                        f,
+                        "{sep}{}@t{} {}",
+                        m.prev_log_index + 1 + k as LogIndex,
+                        e.term,
+                        ShortCommand(&e.cmd)
+                    )?;
+                }
+                write!(f, "], commit:{}}}", m.leader_commit)
+            }
+            Message::AppendEntriesResponse(m) => {
+                if m.success {
+                    write!(
+                        f,
+                        "AppendEntriesResponse{{term:{}, ok, index:{}}}",
+                        m.term, m.index
+                    )
+                } else if (m.conflict_term, m.conflict_index) == (0, 0) {
+                    write!(
+                        f,
+                        "AppendEntriesResponse{{term:{}, reject, index:{}}}",
+                        m.term, m.index
+                    )
+                } else {
+                    write!(
+                        f,
+                        "AppendEntriesResponse{{term:{}, reject, index:{}, hint:{}@t{}}}",
+                        m.term, m.index, m.conflict_index, m.conflict_term
+                    )
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for RequestVote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{{term:{}, last_log:{}@t{}}}",
+            self.term, self.last_log_index, self.last_log_term
+        )
+    }
+}
+
+impl fmt::Display for RequestVoteResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let answer = if self.vote_granted { "granted" } else { "rejected" };
+        write!(f, "{{term:{}, {answer}}}", self.term)
+    }
+}
+
+/// A command in a few characters: `noop`, `x=1` (put), `get(x)`, `cas(x:1->2)`.
+pub(crate) struct ShortCommand<'a>(pub(crate) &'a Command);
+
+impl fmt::Display for ShortCommand<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Command::Noop => write!(f, "noop"),
+            Command::Client(c) => match &*c.op {
+                Op::Put { key, value } => write!(f, "{key}={value}"),
+                Op::Get { key } => write!(f, "get({key})"),
+                Op::Cas { key, expected, new } => {
+                    write!(f, "cas({key}:{}->{new})", expected.as_deref().unwrap_or("-"))
+                }
+            },
+        }
     }
 }
 
@@ -249,5 +339,37 @@ mod tests {
         for m in &messages {
             assert_eq!(m.wire_size(), postcard_len(m), "{m:?}");
         }
+    }
+
+    /// Every message formats on one line, with the fields a trace reader needs.
+    #[test]
+    fn every_message_kind_formats_on_one_line() {
+        let append = Message::AppendEntries(AppendEntries {
+            term: 300,
+            prev_log_index: 3,
+            prev_log_term: 299,
+            entries: vec![entries()[0].clone(), entries()[3].clone()],
+            leader_commit: 2,
+        });
+        let reject = Message::AppendEntriesResponse(AppendEntriesResponse {
+            term: 300,
+            success: false,
+            index: 3,
+            conflict_term: 17,
+            conflict_index: 2,
+        });
+        let vote = Message::PreVote(RequestVote {
+            term: 2,
+            last_log_index: 1,
+            last_log_term: 1,
+        });
+        assert_eq!(
+            [append.to_string(), reject.to_string(), vote.to_string()],
+            [
+                "AppendEntries{term:300, prev:3@t299, entries:[4@t7 noop, 5@t300 get(k)], commit:2}",
+                "AppendEntriesResponse{term:300, reject, index:3, hint:2@t17}",
+                "PreVote{term:2, last_log:1@t1}",
+            ]
+        );
     }
 }

@@ -6,9 +6,9 @@
 //! function, which calls into [`crate::leadership`] and [`crate::replication`].
 
 use crate::durable::{Entry, Record};
+use crate::log::RaftLog;
 use crate::msg::{AppendEntriesResponse, Message, RequestVoteResponse};
 use crate::progress::Progress;
-use crate::raft_log::RaftLog;
 use crate::recovery;
 use replog::rng::{DetRng, RngExt, rng_for};
 use replog::{
@@ -123,8 +123,8 @@ impl RaftNode {
     /// Starts an election now, exactly as when the election timer fires (etcd's `MsgHup`):
     /// with PreVote on, a pre-vote round first. For tests and tools that must pick the
     /// node that times out. Reference: Raft §5.2.
-    pub fn campaign(&mut self, now: Nanos) {
-        self.election_timeout(now);
+    pub fn campaign(&mut self, now_ns: Nanos) {
+        self.on_election_timeout(now_ns);
     }
 
     pub(crate) fn is_member(&self, id: NodeId) -> bool {
@@ -211,6 +211,7 @@ impl RaftNode {
     // ----- commit -----
 
     /// Raises `commit_index` to `index` and emits the newly committed entries in order.
+    /// Reference: Raft Figure 2 (all servers: apply `log[lastApplied]`).
     pub(crate) fn advance_commit_index(&mut self, index: LogIndex) {
         assert!(
             index >= self.commit_index,
@@ -253,13 +254,13 @@ impl RaftNode {
 
     /// Draws a fresh randomized election timeout. Reference: Raft §5.2.
     pub(crate) fn randomize_election_timeout(&mut self) {
-        let (lo, hi) = (self.cfg.election_timeout_min_ns, self.cfg.election_timeout_max_ns);
-        self.election_timeout_ns = self.rng.random_range(lo..=hi);
+        let (min_ns, max_ns) = (self.cfg.election_timeout_min_ns, self.cfg.election_timeout_max_ns);
+        self.election_timeout_ns = self.rng.random_range(min_ns..=max_ns);
     }
 
-    /// Restarts the election timer.
-    pub(crate) fn reset_election_timer(&mut self, now: Nanos) {
-        self.election_deadline_ns = Some(now + self.election_timeout_ns);
+    /// Restarts the election timer. Reference: Raft §5.2.
+    pub(crate) fn reset_election_timer(&mut self, now_ns: Nanos) {
+        self.election_deadline_ns = Some(now_ns + self.election_timeout_ns);
     }
 
     /// Sets the role, tracing the change.
@@ -272,7 +273,7 @@ impl RaftNode {
 
     /// Moves to `term` (which may be the current one) as a follower. A new term clears the
     /// vote, durably. Reference: Raft §5.1, Figure 2 (Rules for Servers: all servers).
-    pub(crate) fn become_follower(&mut self, now: Nanos, term: u64, leader: Option<NodeId>) {
+    pub(crate) fn become_follower(&mut self, now_ns: Nanos, term: u64, leader: Option<NodeId>) {
         assert!(
             term >= self.current_term,
             "term went back from {} to {term}",
@@ -294,7 +295,7 @@ impl RaftNode {
         }
         if was == Role::Leader {
             // A leader runs no election timer; start one from now.
-            self.reset_election_timer(now);
+            self.reset_election_timer(now_ns);
         }
     }
 
@@ -338,16 +339,16 @@ impl RaftNode {
     }
 
     /// The first call that tells the node the time arms its election timer.
-    fn observe(&mut self, now: Nanos) {
+    fn observe(&mut self, now_ns: Nanos) {
         if self.election_deadline_ns.is_none() && self.role != Role::Leader {
-            self.reset_election_timer(now);
+            self.reset_election_timer(now_ns);
         }
     }
 
     // ----- one step function per role -----
 
     /// What a leader does with a message of its own term.
-    fn step_leader(&mut self, now: Nanos, from: NodeId, msg: Message) {
+    fn step_leader(&mut self, now_ns: Nanos, from: NodeId, msg: Message) {
         match msg {
             Message::AppendEntries(_) => {
                 panic!(
@@ -355,9 +356,9 @@ impl RaftNode {
                     self.id, self.current_term
                 )
             }
-            Message::AppendEntriesResponse(resp) => self.handle_append_entries_response(now, from, resp),
-            Message::RequestVote(req) => self.handle_request_vote(now, from, req),
-            Message::PreVote(req) => self.handle_pre_vote(now, from, req),
+            Message::AppendEntriesResponse(resp) => self.handle_append_entries_response(now_ns, from, resp),
+            Message::RequestVote(req) => self.handle_request_vote(now_ns, from, req),
+            Message::PreVote(req) => self.handle_pre_vote(now_ns, from, req),
             // Answers from the election this node already won.
             Message::RequestVoteResponse(_) | Message::PreVoteResponse(_) => {}
         }
@@ -365,21 +366,21 @@ impl RaftNode {
 
     /// What a candidate or pre-candidate does with a message of its own term (a pre-vote
     /// answer carries the term asked about).
-    fn step_candidate(&mut self, now: Nanos, from: NodeId, msg: Message) {
+    fn step_candidate(&mut self, now_ns: Nanos, from: NodeId, msg: Message) {
         match msg {
             Message::AppendEntries(ae) => {
                 // Figure 2, candidates: "if AppendEntries RPC received from new leader:
                 // convert to follower".
-                self.become_follower(now, self.current_term, Some(from));
-                self.handle_append_entries(now, from, ae);
+                self.become_follower(now_ns, self.current_term, Some(from));
+                self.handle_append_entries(now_ns, from, ae);
             }
-            Message::RequestVote(req) => self.handle_request_vote(now, from, req),
-            Message::PreVote(req) => self.handle_pre_vote(now, from, req),
+            Message::RequestVote(req) => self.handle_request_vote(now_ns, from, req),
+            Message::PreVote(req) => self.handle_pre_vote(now_ns, from, req),
             Message::RequestVoteResponse(resp) if self.role == Role::Candidate => {
-                self.handle_request_vote_response(now, from, resp)
+                self.handle_request_vote_response(now_ns, from, resp)
             }
             Message::PreVoteResponse(resp) if self.role == Role::PreCandidate => {
-                self.handle_pre_vote_response(now, from, resp)
+                self.handle_pre_vote_response(now_ns, from, resp)
             }
             Message::RequestVoteResponse(_)
             | Message::PreVoteResponse(_)
@@ -388,11 +389,11 @@ impl RaftNode {
     }
 
     /// What a follower does with a message of its own term.
-    fn step_follower(&mut self, now: Nanos, from: NodeId, msg: Message) {
+    fn step_follower(&mut self, now_ns: Nanos, from: NodeId, msg: Message) {
         match msg {
-            Message::AppendEntries(ae) => self.handle_append_entries(now, from, ae),
-            Message::RequestVote(req) => self.handle_request_vote(now, from, req),
-            Message::PreVote(req) => self.handle_pre_vote(now, from, req),
+            Message::AppendEntries(ae) => self.handle_append_entries(now_ns, from, ae),
+            Message::RequestVote(req) => self.handle_request_vote(now_ns, from, req),
+            Message::PreVote(req) => self.handle_pre_vote(now_ns, from, req),
             Message::RequestVoteResponse(_)
             | Message::PreVoteResponse(_)
             | Message::AppendEntriesResponse(_) => {}
@@ -451,12 +452,12 @@ impl ReplicatedLog for RaftNode {
     }
 
     /// Figure 2, leaders: "if command received from client: append entry to local log".
-    fn propose(&mut self, now: Nanos, cmd: Command) -> Result<(), NotLeader> {
-        self.observe(now);
+    fn propose(&mut self, now_ns: Nanos, cmd: Command) -> Result<(), NotLeader> {
+        self.observe(now_ns);
         match self.role {
             Role::Leader => {
                 self.leader_append(cmd);
-                self.release_or_hold(now);
+                self.release_or_hold(now_ns);
                 Ok(())
             }
             Role::Follower => Err(NotLeader {
@@ -467,14 +468,14 @@ impl ReplicatedLog for RaftNode {
     }
 
     /// Figure 2, Rules for Servers (all servers), then the role's own rules.
-    fn step(&mut self, now: Nanos, from: NodeId, msg: Message) {
-        self.observe(now);
+    fn step(&mut self, now_ns: Nanos, from: NodeId, msg: Message) {
+        self.observe(now_ns);
         if from == self.id || !self.is_member(from) {
             return;
         }
         let term = msg.term();
         if term > self.current_term {
-            if msg.is_vote_request() && self.in_lease(now) {
+            if msg.is_vote_request() && self.in_lease(now_ns) {
                 // CheckQuorum's other half: while a leader is known alive, a higher-term
                 // vote request is from a disruptive node; ignore it entirely, term included.
                 // Reference: Raft thesis §6.2, §4.2.3.
@@ -484,39 +485,47 @@ impl ReplicatedLog for RaftNode {
                 // A pre-vote changes no term: it asks about a term nobody has entered.
                 Message::PreVote(_) => {}
                 Message::PreVoteResponse(r) if r.vote_granted => {}
-                Message::AppendEntries(_) => self.become_follower(now, term, Some(from)),
-                _ => self.become_follower(now, term, None),
+                Message::AppendEntries(_) => self.become_follower(now_ns, term, Some(from)),
+                _ => self.become_follower(now_ns, term, None),
             }
         } else if term < self.current_term {
             self.reject_stale(from, &msg);
             return;
         }
         match self.role {
-            Role::Leader => self.step_leader(now, from, msg),
-            Role::Candidate | Role::PreCandidate => self.step_candidate(now, from, msg),
-            Role::Follower => self.step_follower(now, from, msg),
+            Role::Leader => self.step_leader(now_ns, from, msg),
+            Role::Candidate | Role::PreCandidate => self.step_candidate(now_ns, from, msg),
+            Role::Follower => self.step_follower(now_ns, from, msg),
         }
     }
 
-    fn tick(&mut self, now: Nanos) {
+    /// Followers and candidates: the election timeout elapses and an election starts.
+    /// Leaders: a held batch goes out, heartbeats are due. Reference: Raft §5.2.
+    fn tick(&mut self, now_ns: Nanos) {
         if self.election_deadline_ns.is_none() && self.role != Role::Leader {
-            self.observe(now);
+            self.observe(now_ns);
             return;
         }
         match self.role {
             Role::Leader => {
-                if self.batch_deadline_ns.is_some_and(|d| d <= now) {
-                    self.release_batch(now);
+                if self
+                    .batch_deadline_ns
+                    .is_some_and(|deadline_ns| deadline_ns <= now_ns)
+                {
+                    self.release_batch(now_ns);
                 }
-                if self.heartbeat_deadline_ns <= now {
-                    self.heartbeat(now);
+                if self.heartbeat_deadline_ns <= now_ns {
+                    self.heartbeat(now_ns);
                 }
             }
             Role::Follower | Role::Candidate | Role::PreCandidate => {
-                if self.election_deadline_ns.is_some_and(|d| d <= now) {
+                if self
+                    .election_deadline_ns
+                    .is_some_and(|deadline_ns| deadline_ns <= now_ns)
+                {
                     // Figure 2, followers and candidates: "if election timeout elapses ...
                     // convert to candidate / start new election".
-                    self.election_timeout(now);
+                    self.on_election_timeout(now_ns);
                 }
             }
         }
@@ -526,7 +535,9 @@ impl ReplicatedLog for RaftNode {
         match self.role {
             Role::Leader => Some(
                 self.batch_deadline_ns
-                    .map_or(self.heartbeat_deadline_ns, |b| b.min(self.heartbeat_deadline_ns)),
+                    .map_or(self.heartbeat_deadline_ns, |batch_ns| {
+                        batch_ns.min(self.heartbeat_deadline_ns)
+                    }),
             ),
             // Not yet armed: ask for a tick now, which arms it.
             _ => Some(self.election_deadline_ns.unwrap_or(0)),
@@ -538,8 +549,10 @@ impl ReplicatedLog for RaftNode {
         out.append(&mut self.actions);
     }
 
-    fn persisted(&mut self, now: Nanos, upto: PersistSeq) {
-        self.observe(now);
+    /// Storage confirms persists up to `upto`: a candidate's own vote and a leader's own
+    /// entries count from now on. Reference: Raft §5.2, §10.2.1.
+    fn persisted(&mut self, now_ns: Nanos, upto: PersistSeq) {
+        self.observe(now_ns);
         assert!(upto < self.next_seq, "persist {upto} confirmed but never issued");
         if upto <= self.durable_seq {
             return;
@@ -548,12 +561,7 @@ impl ReplicatedLog for RaftNode {
         self.log.persisted(upto);
         match self.role {
             Role::Leader => self.maybe_commit(),
-            Role::Candidate => {
-                if self.self_vote_seq.is_some_and(|s| s <= upto) {
-                    self.self_vote_seq = None;
-                    self.count_vote(now, self.id, true);
-                }
-            }
+            Role::Candidate => self.on_own_vote_durable(now_ns, upto),
             Role::Follower | Role::PreCandidate => {}
         }
     }

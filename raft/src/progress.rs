@@ -51,7 +51,7 @@ impl Progress {
     /// A follower's progress when a leader takes office: `next_index` is the leader's last
     /// index + 1, `match_index` is 0, and the leader probes. Reference: Raft §5.3, Figure 2
     /// ("reinitialized after election").
-    pub fn new(last_index: LogIndex, now: Nanos, max_inflight: usize) -> Self {
+    pub fn new(last_index: LogIndex, now_ns: Nanos, max_inflight: usize) -> Self {
         assert!(max_inflight >= 1, "the window holds at least one message");
         Progress {
             next_index: last_index + 1,
@@ -60,8 +60,8 @@ impl Progress {
             probe_sent: false,
             inflight: VecDeque::with_capacity(max_inflight),
             max_inflight,
-            window_moved_ns: now,
-            last_heard_ns: now,
+            window_moved_ns: now_ns,
+            last_heard_ns: now_ns,
         }
     }
 
@@ -80,7 +80,7 @@ impl Progress {
 
     /// Records that an AppendEntries carrying entries up to `last` (or none, when
     /// `last < next_index`) went out.
-    pub(crate) fn on_sent(&mut self, last: LogIndex, now: Nanos) {
+    pub(crate) fn on_sent(&mut self, last: LogIndex, now_ns: Nanos) {
         match self.state {
             ProgressState::Probe => self.probe_sent = true,
             ProgressState::Replicate => {
@@ -90,7 +90,7 @@ impl Progress {
                 );
                 assert!(!self.is_paused(), "sent beyond the in-flight window");
                 if self.inflight.is_empty() {
-                    self.window_moved_ns = now;
+                    self.window_moved_ns = now_ns;
                 }
                 self.inflight.push_back(last);
                 self.next_index = last + 1;
@@ -100,7 +100,7 @@ impl Progress {
 
     /// The follower acknowledged that its log matches up to `index`. Returns whether
     /// `match_index` advanced. Old and duplicated acknowledgements change nothing.
-    pub(crate) fn on_ack(&mut self, index: LogIndex, now: Nanos) -> bool {
+    pub(crate) fn on_ack(&mut self, index: LogIndex, now_ns: Nanos) -> bool {
         let advanced = index > self.match_index;
         if advanced {
             self.match_index = index;
@@ -110,7 +110,7 @@ impl Progress {
                 // The probe (at next_index - 1) or something after it was accepted: the
                 // leader now knows where the logs match and may stream.
                 if index + 1 >= self.next_index {
-                    self.become_replicate(now);
+                    self.become_replicate(now_ns);
                 }
             }
             ProgressState::Replicate => {
@@ -119,7 +119,7 @@ impl Progress {
                     self.inflight.pop_front();
                 }
                 if self.inflight.len() < before {
-                    self.window_moved_ns = now;
+                    self.window_moved_ns = now_ns;
                 }
             }
         }
@@ -140,12 +140,12 @@ impl Progress {
         self.inflight.clear();
     }
 
-    fn become_replicate(&mut self, now: Nanos) {
+    fn become_replicate(&mut self, now_ns: Nanos) {
         self.state = ProgressState::Replicate;
         self.next_index = self.match_index + 1;
         self.probe_sent = false;
         self.inflight.clear();
-        self.window_moved_ns = now;
+        self.window_moved_ns = now_ns;
     }
 
     /// A heartbeat is due: lets the probe go out again in case it was lost.
@@ -155,18 +155,18 @@ impl Progress {
         }
     }
 
-    /// Whether the window has been waiting for an acknowledgement for `timeout`.
-    pub fn window_stalled(&self, now: Nanos, timeout: Nanos) -> bool {
+    /// Whether the window has been waiting for an acknowledgement for `timeout_ns`.
+    pub fn window_stalled(&self, now_ns: Nanos, timeout_ns: Nanos) -> bool {
         self.state == ProgressState::Replicate
             && !self.inflight.is_empty()
-            && now >= self.window_moved_ns + timeout
+            && now_ns >= self.window_moved_ns + timeout_ns
     }
 
     /// Presumes everything in the window lost and resends from `match_index + 1`.
-    pub(crate) fn reset_window(&mut self, now: Nanos) {
+    pub(crate) fn reset_window(&mut self, now_ns: Nanos) {
         self.inflight.clear();
         self.next_index = self.match_index + 1;
-        self.window_moved_ns = now;
+        self.window_moved_ns = now_ns;
     }
 }
 

@@ -1,20 +1,7 @@
-//! Log replication (Raft §5.3) and the commit rule (§5.4.2).
-//!
-//! The paper's rules, and where each lives:
-//! - AppendEntries receiver, rules 1–5 → `handle_append_entries` (rule 1, the
-//!   stale term, is answered in `step` for every message kind): the consistency check on
-//!   `prev_log_index`/`prev_log_term`, conflict truncation, appending new entries, and
-//!   `commit_index = min(leader_commit, index of last new entry)`;
-//! - fast backtracking (§5.3, after Figure 7): the follower's hint in
-//!   `handle_append_entries`, the leader's use of it in
-//!   `handle_append_entries_response`;
-//! - leaders: "if last log index ≥ nextIndex for a follower: send AppendEntries" →
-//!   `send_append` (batched and pipelined by [`crate::progress`]); heartbeats →
-//!   `heartbeat`; "if successful: update nextIndex and matchIndex; if it fails
-//!   because of log inconsistency: decrement nextIndex and retry" →
-//!   `handle_append_entries_response`;
-//! - "if there exists an N such that N > commitIndex, a majority of `matchIndex[i] ≥ N`, and
-//!   `log[N].term == currentTerm`: set commitIndex = N" → `maybe_commit`.
+//! Replication (log replication, Raft §5.3, and the commit rule, §5.4.2): batching and
+//! pipelining, AppendEntries on both sides with fast backtracking, heartbeats, and the
+//! commit rule. The rules, each with the section it comes from, are tabled in the crate
+//! root; the per-follower window is in [`crate::progress`].
 
 use crate::msg::{AppendEntries, AppendEntriesResponse, Message};
 use crate::node::RaftNode;
@@ -24,23 +11,25 @@ use replog::{LogIndex, Nanos, NodeId, Role};
 impl RaftNode {
     /// After a proposal: release the held entries now (`batch_delay_ns == 0`, or a full
     /// batch is waiting), else make sure a deadline will release them.
-    pub(crate) fn release_or_hold(&mut self, now: Nanos) {
+    /// Reference: Raft thesis §10.2.2 (batching).
+    pub(crate) fn release_or_hold(&mut self, now_ns: Nanos) {
         let held = self.log.last_index() - self.released_index;
         if self.cfg.batch_delay_ns == 0 || held >= self.cfg.max_batch_entries as LogIndex {
-            self.release_batch(now);
+            self.release_batch(now_ns);
         } else if self.batch_deadline_ns.is_none() {
-            self.batch_deadline_ns = Some(now + self.cfg.batch_delay_ns);
+            self.batch_deadline_ns = Some(now_ns + self.cfg.batch_delay_ns);
         }
     }
 
     /// Makes every entry in the log eligible to be sent and sends what the windows allow.
-    pub(crate) fn release_batch(&mut self, now: Nanos) {
+    /// Reference: Raft thesis §10.2.2.
+    pub(crate) fn release_batch(&mut self, now_ns: Nanos) {
         debug_assert_eq!(self.role, Role::Leader);
         self.released_index = self.log.last_index();
         self.batch_deadline_ns = None;
         for i in 0..self.peers.len() {
             let peer = self.peers[i];
-            self.send_append(peer, now);
+            self.send_append_entries(peer, now_ns);
         }
     }
 
@@ -64,7 +53,7 @@ impl RaftNode {
     /// RPC with log entries starting at nextIndex". In Probe, one message (possibly
     /// without entries); in Replicate, batches of at most `max_batch_entries` until the
     /// window is full or every released entry is out. Reference: Raft §5.3.
-    pub(crate) fn send_append(&mut self, peer: NodeId, now: Nanos) {
+    pub(crate) fn send_append_entries(&mut self, peer: NodeId, now_ns: Nanos) {
         let max_batch = self.cfg.max_batch_entries as LogIndex;
         loop {
             let pr = &self.progress[peer.index()];
@@ -81,7 +70,7 @@ impl RaftNode {
             }
             let last = self.released_index.min(next + max_batch - 1);
             let msg = self.append_entries_for(next, last);
-            self.progress[peer.index()].on_sent(last, now);
+            self.progress[peer.index()].on_sent(last, now_ns);
             self.send(peer, Message::AppendEntries(msg), None);
             if state == ProgressState::Probe {
                 return;
@@ -103,32 +92,32 @@ impl RaftNode {
     /// heartbeat interval, everything from `match_index + 1` again (the messages are
     /// presumed lost). A follower that has not answered for an election timeout is probed
     /// instead of flooded. Reference: Raft §5.2, §5.3; thesis §6.2.
-    pub(crate) fn heartbeat(&mut self, now: Nanos) {
-        let hb = self.cfg.heartbeat_interval_ns;
-        self.heartbeat_deadline_ns = now + hb;
-        if self.cfg.raft.check_quorum && !self.quorum_recently_active(now) {
+    pub(crate) fn heartbeat(&mut self, now_ns: Nanos) {
+        let heartbeat_interval_ns = self.cfg.heartbeat_interval_ns;
+        self.heartbeat_deadline_ns = now_ns + heartbeat_interval_ns;
+        if self.cfg.raft.check_quorum && !self.quorum_recently_active(now_ns) {
             tracing::debug!(node = ?self.id, term = self.current_term, "check quorum failed: stepping down");
-            self.become_follower(now, self.current_term, None);
+            self.become_follower(now_ns, self.current_term, None);
             return;
         }
         for i in 0..self.peers.len() {
             let peer = self.peers[i];
             let answering =
-                self.progress[peer.index()].last_heard_ns + self.cfg.election_timeout_min_ns > now;
+                self.progress[peer.index()].last_heard_ns + self.cfg.election_timeout_min_ns > now_ns;
             let pr = &mut self.progress[peer.index()];
             match pr.state {
                 ProgressState::Probe => {
                     pr.unpause_probe();
-                    self.send_append(peer, now);
+                    self.send_append_entries(peer, now_ns);
                 }
-                ProgressState::Replicate if pr.window_stalled(now, hb) => {
+                ProgressState::Replicate if pr.window_stalled(now_ns, heartbeat_interval_ns) => {
                     if answering {
-                        pr.reset_window(now);
+                        pr.reset_window(now_ns);
                     } else {
                         let next = pr.match_index + 1;
                         pr.become_probe(next);
                     }
-                    self.send_append(peer, now);
+                    self.send_append_entries(peer, now_ns);
                 }
                 ProgressState::Replicate => self.send_heartbeat(peer),
             }
@@ -148,7 +137,7 @@ impl RaftNode {
     /// Success is sent only once everything it acknowledges is durable. A stale or
     /// duplicated request never truncates: only a conflicting entry does.
     /// Reference: Raft §5.3, Figure 2.
-    pub(crate) fn handle_append_entries(&mut self, now: Nanos, from: NodeId, ae: AppendEntries) {
+    pub(crate) fn handle_append_entries(&mut self, now_ns: Nanos, from: NodeId, ae: AppendEntries) {
         debug_assert_eq!(ae.term, self.current_term);
         debug_assert_eq!(self.role, Role::Follower);
         assert!(
@@ -159,8 +148,8 @@ impl RaftNode {
             self.current_term
         );
         self.leader_hint = Some(from);
-        self.leader_heard_ns = Some(now);
-        self.reset_election_timer(now);
+        self.leader_heard_ns = Some(now_ns);
+        self.reset_election_timer(now_ns);
 
         let prev = ae.prev_log_index;
         let rejection = match self.log.term(prev) {
@@ -233,24 +222,24 @@ impl RaftNode {
     /// Reference: Raft §5.3, Figure 2 (Rules for Servers: leaders).
     pub(crate) fn handle_append_entries_response(
         &mut self,
-        now: Nanos,
+        now_ns: Nanos,
         from: NodeId,
         resp: AppendEntriesResponse,
     ) {
         debug_assert_eq!(resp.term, self.current_term);
         let last_index = self.log.last_index();
         let pr = &mut self.progress[from.index()];
-        pr.last_heard_ns = now;
+        pr.last_heard_ns = now_ns;
         if resp.success {
             assert!(
                 resp.index <= last_index,
                 "{from:?} acknowledged index {} beyond the leader's last index {last_index}",
                 resp.index
             );
-            if pr.on_ack(resp.index, now) {
+            if pr.on_ack(resp.index, now_ns) {
                 self.maybe_commit();
             }
-            self.send_append(from, now);
+            self.send_append_entries(from, now_ns);
             return;
         }
         let stale = resp.index <= pr.match_index
@@ -274,7 +263,7 @@ impl RaftNode {
         let pr = &mut self.progress[from.index()];
         let next = hint.clamp(pr.match_index + 1, resp.index);
         pr.become_probe(next);
-        self.send_append(from, now);
+        self.send_append_entries(from, now_ns);
     }
 
     /// Figure 2, leaders: "if there exists an N such that N > commitIndex, a majority of

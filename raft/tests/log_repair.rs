@@ -1,5 +1,6 @@
-//! Log divergence repair: the follower logs of the paper's Figure 7 converge to the
-//! leader's, with fast backtracking on and off.
+//! Log repair: the follower logs of the paper's Figure 7 converge to the leader's, with fast
+//! backtracking on and off. Multi-Paxos's counterpart is `paxos/tests/log_repair.rs` (a new
+//! leader completes its log from the promises).
 
 mod common;
 

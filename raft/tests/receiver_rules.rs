@@ -1,5 +1,6 @@
 //! Figure 2's receiver rules, one test per rule, on a single node: feed it one message and
-//! assert on the actions it emits (openraft's habit), not on private fields.
+//! assert on the actions it emits (openraft's habit), not on private fields. The
+//! counterpart of multi-Paxos's `paxos/tests/acceptor_rules.rs`.
 
 mod common;
 
@@ -203,9 +204,9 @@ fn a_leader_sends_new_entries_without_waiting_for_its_own_fsync() {
     let mut net = replog::testkit::Network::<RaftNode>::new(3, cfg, 1);
     let leader = net.elect(10 * SEC).expect("leader");
     net.run_for(SEC);
-    let now = net.now();
+    let now_ns = net.now();
     let node = net.node_mut(leader).expect("up");
-    node.propose(now, put(1, 1)).expect("leader");
+    node.propose(now_ns, put(1, 1)).expect("leader");
     let mut out = Vec::new();
     node.take_actions(&mut out);
     net.drain(leader);

@@ -41,8 +41,8 @@ pub fn role(net: &Network<PaxosNode>, id: NodeId) -> Role {
 /// `id`'s failure detector fires now: it starts phase 1 with a new ballot (no message is
 /// delivered yet).
 pub fn start_phase1(net: &mut Network<PaxosNode>, id: NodeId) {
-    let now = net.now();
-    net.node_mut(id).expect("node is up").start_phase1(now);
+    let now_ns = net.now();
+    net.node_mut(id).expect("node is up").start_phase1(now_ns);
     net.drain(id);
 }
 
@@ -80,8 +80,8 @@ pub fn lead(net: &mut Network<PaxosNode>, id: NodeId) {
 /// Hands `msg` from `from` straight to `to` (bypassing the queue) and carries out what
 /// follows.
 pub fn inject(net: &mut Network<PaxosNode>, from: NodeId, to: NodeId, msg: Message) {
-    let now = net.now();
-    net.node_mut(to).expect("node is up").step(now, from, msg);
+    let now_ns = net.now();
+    net.node_mut(to).expect("node is up").step(now_ns, from, msg);
     net.drain(to);
 }
 

@@ -29,8 +29,8 @@ pub fn raft(net: &Network<RaftNode>, id: NodeId) -> &RaftNode {
 
 /// `id`'s election timer fires now: it campaigns (no message is delivered yet).
 pub fn campaign(net: &mut Network<RaftNode>, id: NodeId) {
-    let now = net.now();
-    net.node_mut(id).expect("node is up").campaign(now);
+    let now_ns = net.now();
+    net.node_mut(id).expect("node is up").campaign(now_ns);
     net.drain(id);
 }
 
@@ -66,8 +66,8 @@ pub fn campaign_until_leader(net: &mut Network<RaftNode>, id: NodeId, tries: usi
 
 /// Hands `msg` from `from` straight to `to` (bypassing the queue) and carries out what follows.
 pub fn inject(net: &mut Network<RaftNode>, from: NodeId, to: NodeId, msg: Message) {
-    let now = net.now();
-    net.node_mut(to).expect("node is up").step(now, from, msg);
+    let now_ns = net.now();
+    net.node_mut(to).expect("node is up").step(now_ns, from, msg);
     net.drain(to);
 }
 

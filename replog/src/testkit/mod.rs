@@ -18,6 +18,7 @@
 //! assert_eq!(net.commits(NodeId(0)).len(), 1);
 //! ```
 
+pub mod script;
 pub mod stress;
 
 use crate::command::{CmdId, Command};

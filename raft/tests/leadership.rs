@@ -1,4 +1,6 @@
-//! Leader election: one leader per term, re-election, and the election restriction.
+//! Leadership (leader election): one leader per term, re-election, and the election
+//! restriction. Multi-Paxos's counterpart is `paxos/tests/leadership.rs` (phase 1,
+//! preemption, any node may lead).
 
 mod common;
 

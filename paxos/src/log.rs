@@ -6,7 +6,9 @@
 //! is known to be chosen. The learner's knowledge is the contiguous chosen prefix
 //! [`chosen_upto`](SlotLog::chosen_upto) plus per-slot flags beyond it.
 
+use crate::msg::{ShortBallot, ShortCommand};
 use replog::{Command, Epoch, LogIndex};
+use std::fmt;
 
 /// What one slot holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -176,6 +178,35 @@ impl SlotLog {
                     .clone()
             })
             .collect()
+    }
+}
+
+/// One line: `[1:b1.0 noop chosen, 2:-, 3:b2.1 x=1] chosen_upto:1`, each slot with the
+/// ballot its value was accepted at (`b0`: learned as chosen), `-` for a hole.
+impl fmt::Display for SlotLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[")?;
+        for (i, slot) in self.slots.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            match slot {
+                Some(e) => {
+                    let chosen = if e.chosen || (i as LogIndex) < self.chosen_upto {
+                        " chosen"
+                    } else {
+                        ""
+                    };
+                    write!(
+                        f,
+                        "{sep}{}:{} {}{chosen}",
+                        i + 1,
+                        ShortBallot(e.ballot),
+                        ShortCommand(&e.cmd)
+                    )?
+                }
+                None => write!(f, "{sep}{}:-", i + 1)?,
+            }
+        }
+        write!(f, "] chosen_upto:{}", self.chosen_upto)
     }
 }
 

@@ -1,5 +1,7 @@
-//! Phase 1 recovery by a new leader: values accepted by a minority, competing values from
-//! different ballots, and holes. Each schedule is built by hand: only phase 1 traffic is
+//! Log repair by a new leader (phase 1 recovery): values accepted by a minority, competing
+//! values from different ballots, and holes. Raft's counterpart is `raft/tests/log_repair.rs`
+//! (a follower's log converges to the leader's); here the leader's own log is completed from
+//! the promises, since any node may lead. Each schedule is built by hand: only phase 1 traffic is
 //! delivered while a candidate collects promises, and filters decide which acceptors see
 //! which accepts. The testkit checks agreement at every commit.
 

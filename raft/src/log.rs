@@ -3,8 +3,10 @@
 //! `log.go` + `log_unstable.go`, without snapshots: the log keeps every entry).
 
 use crate::durable::Entry;
+use crate::msg::ShortCommand;
 use replog::{LogIndex, PersistSeq};
 use std::collections::VecDeque;
+use std::fmt;
 
 /// A Raft log. Index 1 is the first entry; index 0 is the empty prefix, whose term is 0.
 #[derive(Debug, Default)]
@@ -177,6 +179,19 @@ impl RaftLog {
             self.entries.windows(2).all(|w| w[0].term <= w[1].term),
             "terms in a log never decrease"
         );
+    }
+}
+
+/// One line: `[1@t1 noop, 2@t1 x=1] durable:2`, each entry as index@term and its command,
+/// then the last index known durable.
+impl fmt::Display for RaftLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[")?;
+        for (i, e) in self.entries.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            write!(f, "{sep}{}@t{} {}", i + 1, e.term, ShortCommand(&e.cmd))?;
+        }
+        write!(f, "] durable:{}", self.durable_index)
     }
 }
 
