@@ -24,7 +24,7 @@ use crate::etcd::proxy::EtcdProxy;
 use crate::etcd::{self, EtcdClient, EtcdClients, EtcdStatus};
 use crate::loadgen::{Clients, NodeClients, RunEvent, answers, fun_of};
 use crate::supervisor::{ChildSpec, Supervisor, node_binary};
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 use model::driver::{Backend, ClientRecords, ScenarioDriver};
 use model::faults::{self, FaultRecord, FaultTarget};
 use model::history::Fun;
@@ -266,7 +266,7 @@ impl LiveCluster {
         let cluster_path = dir.join("cluster.toml");
         std::fs::write(&cluster_path, cluster.to_toml())
             .with_context(|| format!("writing {}", cluster_path.display()))?;
-        let program = node_binary().map_err(|e| anyhow!(e))?;
+        let program = node_binary()?;
         let specs = (0..n)
             .map(|i| ChildSpec {
                 name: format!("n{i}"),
@@ -307,7 +307,7 @@ impl LiveCluster {
         log: &mut RunLog,
     ) -> anyhow::Result<LiveCluster> {
         let n = scenario.cluster.nodes;
-        let bin = etcd::etcd_binary().map_err(|e| anyhow!(e))?;
+        let bin = etcd::etcd_binary()?;
         let ports = free_ports(2 * n).context("finding free ports")?;
         let (client_ports, peer_ports) = ports.split_at(n);
         let token = format!(

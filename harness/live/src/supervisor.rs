@@ -220,11 +220,11 @@ pub fn log_tail(path: &Path, lines: usize) -> String {
 /// The `workbench` executable to start nodes with: `$WORKBENCH_BIN`, this executable when it
 /// is `workbench`, or a `workbench` beside it or one directory up (where cargo puts the
 /// binary relative to test executables in `deps/`).
-pub fn node_binary() -> Result<PathBuf, String> {
+pub fn node_binary() -> Result<PathBuf, NodeBinaryError> {
     if let Some(p) = std::env::var_os(NODE_BIN_ENV) {
         return Ok(PathBuf::from(p));
     }
-    let exe = std::env::current_exe().map_err(|e| format!("finding this executable: {e}"))?;
+    let exe = std::env::current_exe().map_err(NodeBinaryError::CurrentExe)?;
     let name = format!("workbench{}", std::env::consts::EXE_SUFFIX);
     if exe.file_name().is_some_and(|n| n == name.as_str()) {
         return Ok(exe);
@@ -238,10 +238,19 @@ pub fn node_binary() -> Result<PathBuf, String> {
         }
         dir = d.parent();
     }
-    Err(format!(
+    Err(NodeBinaryError::NotFound { beside: exe })
+}
+
+/// The `workbench` executable could not be found.
+#[derive(Debug, Error)]
+pub enum NodeBinaryError {
+    #[error("finding this executable: {0}")]
+    CurrentExe(std::io::Error),
+    #[error(
         "cannot find the workbench executable to start nodes with (looked beside {}); set {NODE_BIN_ENV}",
-        exe.display()
-    ))
+        beside.display()
+    )]
+    NotFound { beside: PathBuf },
 }
 
 #[cfg(test)]

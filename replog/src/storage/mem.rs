@@ -45,12 +45,6 @@ impl<R: Clone> MemStorage<R> {
         self.records.truncate(self.durable_len);
     }
 
-    /// Damages durable record `i` in place (a flipped bit on disk), for corruption experiments.
-    pub fn replace_durable(&mut self, i: usize, record: R) {
-        assert!(i < self.durable_len);
-        self.records[i] = record;
-    }
-
     /// Drops every durable record from `i` on, as a WAL recovery that stopped at a corrupt
     /// record at position `i` would.
     pub fn truncate_durable(&mut self, i: usize) {

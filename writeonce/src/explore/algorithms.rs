@@ -5,7 +5,7 @@ use super::ExploreError;
 use super::exhaustive::{self, Bounds};
 use super::report::{self, Exploration, Search};
 use super::walk::{self, WalkBounds};
-use super::world::Scenario;
+use super::world::Setup;
 use crate::{
     Color, Coordinator, MajorityVote, NaiveFailover, NodeId, Synod, SynodNoBackoff, TiebreakVote, WriteOnce,
 };
@@ -66,8 +66,8 @@ impl Settings {
         }
     }
 
-    fn scenario(&self) -> Scenario<Color> {
-        Scenario {
+    fn scenario(&self) -> Setup<Color> {
+        Setup {
             nodes: self.nodes,
             proposals: (0..self.proposers)
                 .map(|i| (NodeId(i as u32), Color::nth(i)))

@@ -9,7 +9,7 @@
 //! Termination is decided on the graph afterwards, treating the search as a game: the
 //! scheduler picks events, chance picks backoff lengths. See [`Graph::avoidable`].
 
-use super::world::{Event, Scenario, Violation, World};
+use super::world::{Move, PropertyViolation, Setup, World};
 use crate::WriteOnce;
 use std::collections::{HashMap, VecDeque};
 
@@ -23,12 +23,12 @@ pub struct Bounds {
 }
 
 /// One step of a path: the event and which of chance's draws followed it.
-pub type PathStep = (Event, u8);
+pub type PathStep = (Move, u8);
 
 /// One state's way out: an event and the states chance may lead it to.
 #[derive(Clone, Copy, Debug)]
 struct Transition {
-    event: Event,
+    event: Move,
     first: u32,
     count: u16,
 }
@@ -337,7 +337,7 @@ fn strongly_connected_components(edges: &[Vec<usize>]) -> Vec<usize> {
 }
 
 /// Explores every schedule of `scenario` within `bounds`, breadth first.
-pub fn explore<A: WriteOnce>(scenario: &Scenario<A::Value>, bounds: Bounds) -> Graph {
+pub fn explore<A: WriteOnce>(scenario: &Setup<A::Value>, bounds: Bounds) -> Graph {
     let mut init = World::<A>::boot(scenario);
     init.shift_rounds();
     let mut graph = Graph {
@@ -375,7 +375,7 @@ pub fn explore<A: WriteOnce>(scenario: &Scenario<A::Value>, bounds: Bounds) -> G
         }
         graph.expanded.push(world.is_some());
         if let Some(world) = world {
-            for event in world.events(scenario) {
+            for event in world.moves(scenario) {
                 let mut next = world.clone();
                 next.apply(scenario, event);
                 let first = graph.outcomes.len() as u32;
@@ -436,7 +436,12 @@ pub fn explore<A: WriteOnce>(scenario: &Scenario<A::Value>, bounds: Bounds) -> G
 }
 
 /// Keeps the first violation of each kind; breadth-first order makes it a shortest one.
-fn record<V: std::fmt::Debug>(graph: &mut Graph, parent: u32, step: PathStep, violation: &Violation<V>) {
+fn record<V: std::fmt::Debug>(
+    graph: &mut Graph,
+    parent: u32,
+    step: PathStep,
+    violation: &PropertyViolation<V>,
+) {
     let known = if violation.is_validity() {
         &graph.first_invalid
     } else {

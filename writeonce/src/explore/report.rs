@@ -6,7 +6,7 @@ use super::exhaustive::{Graph, PathStep};
 use super::svg;
 use super::trace::{Replay, Timeline, node_list};
 use super::walk::WalkOutcome;
-use super::world::Scenario;
+use super::world::Setup;
 use crate::WriteOnce;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -130,7 +130,7 @@ impl Exploration {
     }
 }
 
-fn replay<'a, A: WriteOnce>(scenario: &'a Scenario<A::Value>, path: &[PathStep]) -> Replay<'a, A> {
+fn replay<'a, A: WriteOnce>(scenario: &'a Setup<A::Value>, path: &[PathStep]) -> Replay<'a, A> {
     let mut replay = Replay::<A>::new(scenario);
     for &step in path {
         replay.step_indexed(step);
@@ -139,7 +139,7 @@ fn replay<'a, A: WriteOnce>(scenario: &'a Scenario<A::Value>, path: &[PathStep])
 }
 
 /// Judges the three properties on an explored graph.
-pub fn judge_graph<A: WriteOnce>(scenario: &Scenario<A::Value>, graph: &Graph) -> Vec<PropertyResult> {
+pub fn judge_graph<A: WriteOnce>(scenario: &Setup<A::Value>, graph: &Graph) -> Vec<PropertyResult> {
     let everywhere = if graph.frontier() == 0 {
         format!("in all {} reachable states", graph.states())
     } else {
@@ -189,7 +189,7 @@ pub fn judge_graph<A: WriteOnce>(scenario: &Scenario<A::Value>, graph: &Graph) -
 }
 
 fn judge_termination<A: WriteOnce>(
-    scenario: &Scenario<A::Value>,
+    scenario: &Setup<A::Value>,
     graph: &Graph,
     everywhere: &str,
 ) -> PropertyResult {

@@ -8,7 +8,7 @@
 //!          lost: n0 -> n2  Candidate(red)
 //! ```
 
-use super::world::{Draw, Envelope, Event, Scenario, World};
+use super::world::{Draw, Envelope, Move, Setup, World};
 use crate::{NodeId, WriteOnce};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
@@ -126,7 +126,7 @@ impl Timeline {
 
 /// Replays events from the initial world, writing the lines.
 pub struct Replay<'a, A: WriteOnce> {
-    scenario: &'a Scenario<A::Value>,
+    scenario: &'a Setup<A::Value>,
     pub world: World<A>,
     /// Per message in flight, the steps that sent copies of it, oldest first.
     sent_at: HashMap<Envelope<A::Message>, VecDeque<usize>>,
@@ -138,7 +138,7 @@ fn envelope_text<M: Debug>(e: &Envelope<M>) -> String {
 }
 
 impl<'a, A: WriteOnce> Replay<'a, A> {
-    pub fn new(scenario: &'a Scenario<A::Value>) -> Self {
+    pub fn new(scenario: &'a Setup<A::Value>) -> Self {
         Replay {
             scenario,
             world: World::boot(scenario),
@@ -148,7 +148,7 @@ impl<'a, A: WriteOnce> Replay<'a, A> {
     }
 
     /// Applies `event`, then the backoff draws `choose` picks from the world it left.
-    pub fn step(&mut self, event: Event, choose: impl FnOnce(&World<A>) -> Vec<(NodeId, Draw)>) {
+    pub fn step(&mut self, event: Move, choose: impl FnOnce(&World<A>) -> Vec<(NodeId, Draw)>) {
         let t = self.lines.len() + 1;
         let before = self.world.clone();
         let effects = self.world.apply(self.scenario, event);
@@ -156,17 +156,17 @@ impl<'a, A: WriteOnce> Replay<'a, A> {
         self.world.set_draws(&draws);
 
         let (kind, node, label) = match event {
-            Event::Propose(i) => {
+            Move::Propose(i) => {
                 let (node, value) = &self.scenario.proposals[i as usize];
                 (Kind::Propose, *node, format!("try_initialize({value:?})"))
             }
-            Event::Deliver(_) => {
+            Move::Deliver(_) => {
                 let e = effects.delivered.as_ref().expect("a delivery delivers");
                 (Kind::Deliver, e.to, format!("{:?}", e.msg))
             }
-            Event::Timeout(n) => (Kind::Timeout, n, "timeout".to_string()),
-            Event::Crash(n) => (Kind::Crash, n, "crash".to_string()),
-            Event::Isolate(n) => (Kind::Isolate, n, "isolate".to_string()),
+            Move::Timeout(n) => (Kind::Timeout, n, "timeout".to_string()),
+            Move::Crash(n) => (Kind::Crash, n, "crash".to_string()),
+            Move::Isolate(n) => (Kind::Isolate, n, "isolate".to_string()),
         };
         let (from, sent_at) = match &effects.delivered {
             Some(e) => (Some(e.from.0), self.take_sent_at(e)),
@@ -251,7 +251,7 @@ impl<'a, A: WriteOnce> Replay<'a, A> {
     }
 
     /// Applies a step of an exhaustive path: the event and the index of chance's draw.
-    pub fn step_indexed(&mut self, (event, choice): (Event, u8)) {
+    pub fn step_indexed(&mut self, (event, choice): (Move, u8)) {
         self.step(event, |w| w.draw_choices().swap_remove(choice as usize));
     }
 
@@ -260,7 +260,7 @@ impl<'a, A: WriteOnce> Replay<'a, A> {
     /// drawn long. Stops when nothing but faults can happen, or after `limit` steps.
     pub fn drain(&mut self, limit: usize) {
         for _ in 0..limit {
-            let Some(&event) = self.world.events(self.scenario).iter().find(|e| !e.is_fault()) else {
+            let Some(&event) = self.world.moves(self.scenario).iter().find(|e| !e.is_fault()) else {
                 return;
             };
             self.step(event, |w| {

@@ -13,7 +13,7 @@
 //! still fails the same way.
 
 use super::trace::{Replay, Timeline, node_list};
-use super::world::{Draw, Envelope, Event, Scenario, World};
+use super::world::{Draw, Envelope, Move, Setup, World};
 use crate::{NodeId, WriteOnce};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -65,37 +65,37 @@ enum Failure {
     Deadlock,
 }
 
-fn choice_of<A: WriteOnce>(world: &World<A>, event: Event) -> Choice<A::Message> {
+fn choice_of<A: WriteOnce>(world: &World<A>, event: Move) -> Choice<A::Message> {
     match event {
-        Event::Propose(i) => Choice::Propose(i),
-        Event::Deliver(i) => Choice::Deliver(world.in_flight[i as usize].clone()),
-        Event::Timeout(n) => Choice::Timeout(n),
-        Event::Crash(n) => Choice::Crash(n),
-        Event::Isolate(n) => Choice::Isolate(n),
+        Move::Propose(i) => Choice::Propose(i),
+        Move::Deliver(i) => Choice::Deliver(world.in_flight[i as usize].clone()),
+        Move::Timeout(n) => Choice::Timeout(n),
+        Move::Crash(n) => Choice::Crash(n),
+        Move::Isolate(n) => Choice::Isolate(n),
     }
 }
 
 /// The event `choice` stands for in `world`, if it is enabled there.
 fn event_of<A: WriteOnce>(
     world: &World<A>,
-    scenario: &Scenario<A::Value>,
+    scenario: &Setup<A::Value>,
     choice: &Choice<A::Message>,
-) -> Option<Event> {
+) -> Option<Move> {
     let event = match choice {
-        Choice::Propose(i) => Event::Propose(*i),
+        Choice::Propose(i) => Move::Propose(*i),
         Choice::Deliver(e) => {
             let i = world.in_flight.iter().position(|f| f == e)?;
-            Event::Deliver(i as u16)
+            Move::Deliver(i as u16)
         }
-        Choice::Timeout(n) => Event::Timeout(*n),
-        Choice::Crash(n) => Event::Crash(*n),
-        Choice::Isolate(n) => Event::Isolate(*n),
+        Choice::Timeout(n) => Move::Timeout(*n),
+        Choice::Crash(n) => Move::Crash(*n),
+        Choice::Isolate(n) => Move::Isolate(*n),
     };
-    world.events(scenario).contains(&event).then_some(event)
+    world.moves(scenario).contains(&event).then_some(event)
 }
 
 /// Runs the walks.
-pub fn explore<A: WriteOnce>(scenario: &Scenario<A::Value>, bounds: WalkBounds) -> WalkOutcome {
+pub fn explore<A: WriteOnce>(scenario: &Setup<A::Value>, bounds: WalkBounds) -> WalkOutcome {
     let mut outcome = WalkOutcome {
         walks: bounds.walks,
         ..WalkOutcome::default()
@@ -115,8 +115,8 @@ pub fn explore<A: WriteOnce>(scenario: &Scenario<A::Value>, bounds: WalkBounds) 
                 }
                 break;
             }
-            let events = world.events(scenario);
-            let (faults, others): (Vec<Event>, Vec<Event>) = events.into_iter().partition(|e| e.is_fault());
+            let events = world.moves(scenario);
+            let (faults, others): (Vec<Move>, Vec<Move>) = events.into_iter().partition(|e| e.is_fault());
             if others.is_empty() {
                 if world.decided() {
                     outcome.decided += 1;
@@ -190,7 +190,7 @@ pub fn explore<A: WriteOnce>(scenario: &Scenario<A::Value>, bounds: WalkBounds) 
 /// Replays `record` (skipping steps no longer possible) and reports whether it still fails
 /// as `failure`, and with which steps.
 fn replay<A: WriteOnce>(
-    scenario: &Scenario<A::Value>,
+    scenario: &Setup<A::Value>,
     record: &[Recorded<A::Message>],
     failure: Failure,
     limit: usize,
@@ -228,7 +228,7 @@ fn replay<A: WriteOnce>(
     }
     // Played out without faults, does it end stuck?
     for _ in 0..limit {
-        let Some(&event) = world.events(scenario).iter().find(|e| !e.is_fault()) else {
+        let Some(&event) = world.moves(scenario).iter().find(|e| !e.is_fault()) else {
             return (!world.decided()).then_some(used);
         };
         world.apply(scenario, event);
@@ -242,7 +242,7 @@ fn replay<A: WriteOnce>(
 /// partition into a crash of the same node where that still fails (a crash is the plainer
 /// fault, and the one the drafts' stories use).
 fn shrink<A: WriteOnce>(
-    scenario: &Scenario<A::Value>,
+    scenario: &Setup<A::Value>,
     record: Vec<Recorded<A::Message>>,
     failure: Failure,
     limit: usize,
@@ -279,7 +279,7 @@ fn shrink<A: WriteOnce>(
 }
 
 fn timeline<A: WriteOnce>(
-    scenario: &Scenario<A::Value>,
+    scenario: &Setup<A::Value>,
     record: &[Recorded<A::Message>],
     failure: Failure,
     limit: usize,

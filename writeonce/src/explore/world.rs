@@ -20,7 +20,7 @@ use std::hash::{Hash, Hasher};
 /// What a run starts from: cluster size, who proposes what, how many faults the scheduler may
 /// inject.
 #[derive(Clone, Debug)]
-pub struct Scenario<V> {
+pub struct Setup<V> {
     pub nodes: usize,
     /// `(node, value)`: `node` calls `try_initialize(value)` at a moment of the scheduler's
     /// choosing (unless it crashed first).
@@ -51,7 +51,7 @@ pub struct Envelope<M> {
 /// One thing the scheduler can make happen next. `Deliver` indexes the (sorted) messages in
 /// flight, which makes events independent of the round shift the explorer applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Event {
+pub enum Move {
     /// The `i`-th proposal of the scenario: its node calls `try_initialize`.
     Propose(u8),
     Deliver(u16),
@@ -60,10 +60,10 @@ pub enum Event {
     Isolate(NodeId),
 }
 
-impl Event {
+impl Move {
     /// Crashes and partitions: the scheduler's limited budget of faults.
     pub fn is_fault(self) -> bool {
-        matches!(self, Event::Crash(_) | Event::Isolate(_))
+        matches!(self, Move::Crash(_) | Move::Isolate(_))
     }
 }
 
@@ -139,7 +139,7 @@ fn bit(n: NodeId) -> u64 {
 
 impl<A: WriteOnce> World<A> {
     /// Boots every node; nothing proposed, nothing in flight.
-    pub fn boot(scenario: &Scenario<A::Value>) -> Self {
+    pub fn boot(scenario: &Setup<A::Value>) -> Self {
         assert!(scenario.nodes <= 64, "the explorer handles at most 64 nodes");
         assert!(scenario.proposals.len() <= 64, "at most 64 proposals");
         World {
@@ -200,24 +200,24 @@ impl<A: WriteOnce> World<A> {
     /// Every event the scheduler may choose now, in a fixed order (proposals, deliveries in
     /// message order, timeouts, crashes, isolations) so that searches are deterministic and
     /// the first counterexample of a given length is the plainest one.
-    pub fn events(&self, scenario: &Scenario<A::Value>) -> Vec<Event> {
+    pub fn moves(&self, scenario: &Setup<A::Value>) -> Vec<Move> {
         let mut events = Vec::new();
         for (i, (node, _)) in scenario.proposals.iter().enumerate() {
             if self.proposed & (1 << i) == 0 && !self.is_crashed(*node) {
-                events.push(Event::Propose(i as u8));
+                events.push(Move::Propose(i as u8));
             }
         }
         for (i, envelope) in self.in_flight.iter().enumerate() {
             // Two copies of one message lead to the same place.
             if i == 0 || self.in_flight[i - 1] != *envelope {
-                events.push(Event::Deliver(i as u16));
+                events.push(Move::Deliver(i as u16));
             }
         }
-        events.extend(self.ids().filter(|&n| self.timer_ready(n)).map(Event::Timeout));
+        events.extend(self.ids().filter(|&n| self.timer_ready(n)).map(Move::Timeout));
         if self.faults_used() < scenario.faults {
-            events.extend(self.ids().filter(|&n| self.is_correct(n)).map(Event::Crash));
+            events.extend(self.ids().filter(|&n| self.is_correct(n)).map(Move::Crash));
             if scenario.partitions {
-                events.extend(self.ids().filter(|&n| self.is_correct(n)).map(Event::Isolate));
+                events.extend(self.ids().filter(|&n| self.is_correct(n)).map(Move::Isolate));
             }
         }
         events
@@ -225,7 +225,7 @@ impl<A: WriteOnce> World<A> {
 
     /// Applies one enabled event. Randomized backoffs armed by it are left undrawn: follow
     /// with [`World::draw_choices`] and [`World::set_draws`].
-    pub fn apply(&mut self, scenario: &Scenario<A::Value>, event: Event) -> Effects<A::Message> {
+    pub fn apply(&mut self, scenario: &Setup<A::Value>, event: Move) -> Effects<A::Message> {
         let mut effects = Effects {
             delivered: None,
             sent: Vec::new(),
@@ -235,25 +235,25 @@ impl<A: WriteOnce> World<A> {
         };
         let mut out = Outbox::new();
         let actor = match event {
-            Event::Propose(i) => {
+            Move::Propose(i) => {
                 let (node, value) = scenario.proposals[i as usize].clone();
                 self.proposed |= 1 << i;
                 self.nodes[node.index()].try_initialize(value, &mut out);
                 Some(node)
             }
-            Event::Deliver(i) => {
+            Move::Deliver(i) => {
                 let envelope = self.in_flight.remove(i as usize);
                 let to = envelope.to;
                 self.nodes[to.index()].on_message(envelope.from, envelope.msg.clone(), &mut out);
                 effects.delivered = Some(envelope);
                 Some(to)
             }
-            Event::Timeout(node) => {
+            Move::Timeout(node) => {
                 debug_assert!(self.timer_ready(node));
                 self.nodes[node.index()].on_timeout(&mut out);
                 Some(node)
             }
-            Event::Crash(node) => {
+            Move::Crash(node) => {
                 self.crashed |= bit(node);
                 let (lost, kept) = std::mem::take(&mut self.in_flight)
                     .into_iter()
@@ -262,7 +262,7 @@ impl<A: WriteOnce> World<A> {
                 effects.dropped = lost;
                 None
             }
-            Event::Isolate(node) => {
+            Move::Isolate(node) => {
                 self.isolated |= bit(node);
                 let (lost, kept) = std::mem::take(&mut self.in_flight)
                     .into_iter()
@@ -406,14 +406,9 @@ impl<A: WriteOnce> World<A> {
             .collect()
     }
 
-    /// No event but faults is possible: nothing will ever happen again.
-    pub fn quiescent(&self, scenario: &Scenario<A::Value>) -> bool {
-        self.events(scenario).iter().all(|e| e.is_fault())
-    }
-
     /// Agreement and validity in this world, over every node, crashed and cut-off ones too
     /// (what they decided before may have been read).
-    pub fn safety_violation(&self, scenario: &Scenario<A::Value>) -> Option<Violation<A::Value>> {
+    pub fn safety_violation(&self, scenario: &Setup<A::Value>) -> Option<PropertyViolation<A::Value>> {
         let decided: Vec<(NodeId, &A::Value)> = self
             .ids()
             .filter_map(|n| self.nodes[n.index()].final_value().map(|v| (n, v)))
@@ -425,7 +420,7 @@ impl<A: WriteOnce> World<A> {
                 .enumerate()
                 .any(|(i, (_, p))| self.proposed & (1 << i) != 0 && p == v);
             if !proposed {
-                return Some(Violation::Invalid {
+                return Some(PropertyViolation::Invalid {
                     node: n,
                     value: v.clone(),
                 });
@@ -434,7 +429,7 @@ impl<A: WriteOnce> World<A> {
         if let Some(&(a, va)) = decided.first()
             && let Some(&(b, vb)) = decided.iter().find(|(_, v)| *v != va)
         {
-            return Some(Violation::Disagreement {
+            return Some(PropertyViolation::Disagreement {
                 a: (a, va.clone()),
                 b: (b, vb.clone()),
             });
@@ -443,11 +438,11 @@ impl<A: WriteOnce> World<A> {
     }
 
     /// A node whose final value changed between `self` and `next`: agreement with itself.
-    pub fn changed_mind(&self, next: &Self) -> Option<Violation<A::Value>> {
+    pub fn changed_mind(&self, next: &Self) -> Option<PropertyViolation<A::Value>> {
         self.ids().find_map(|n| {
             let before = self.nodes[n.index()].final_value()?;
             let after = next.nodes[n.index()].final_value();
-            (after != Some(before)).then(|| Violation::ChangedMind {
+            (after != Some(before)).then(|| PropertyViolation::ChangedMind {
                 node: n,
                 before: before.clone(),
                 after: after.cloned(),
@@ -458,7 +453,7 @@ impl<A: WriteOnce> World<A> {
 
 /// A broken safety property.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Violation<V> {
+pub enum PropertyViolation<V> {
     /// Two nodes decided differently.
     Disagreement { a: (NodeId, V), b: (NodeId, V) },
     /// A node's final value changed (or vanished).
@@ -471,20 +466,22 @@ pub enum Violation<V> {
     Invalid { node: NodeId, value: V },
 }
 
-impl<V: std::fmt::Debug> Violation<V> {
+impl<V: std::fmt::Debug> PropertyViolation<V> {
     pub fn is_validity(&self) -> bool {
-        matches!(self, Violation::Invalid { .. })
+        matches!(self, PropertyViolation::Invalid { .. })
     }
 
     pub fn describe(&self) -> String {
         match self {
-            Violation::Disagreement { a, b } => {
+            PropertyViolation::Disagreement { a, b } => {
                 format!("{} decided {:?} but {} decided {:?}", a.0, a.1, b.0, b.1)
             }
-            Violation::ChangedMind { node, before, after } => {
+            PropertyViolation::ChangedMind { node, before, after } => {
                 format!("{node} decided {before:?} and then {after:?}")
             }
-            Violation::Invalid { node, value } => format!("{node} decided {value:?}, which nobody proposed"),
+            PropertyViolation::Invalid { node, value } => {
+                format!("{node} decided {value:?}, which nobody proposed")
+            }
         }
     }
 }
@@ -494,8 +491,8 @@ mod tests {
     use super::*;
     use crate::{Color, MajorityVote, SynodNoBackoff};
 
-    fn scenario(faults: usize) -> Scenario<Color> {
-        Scenario {
+    fn scenario(faults: usize) -> Setup<Color> {
+        Setup {
             nodes: 3,
             proposals: vec![(NodeId(0), Color::Red), (NodeId(1), Color::Blue)],
             faults,
@@ -507,22 +504,22 @@ mod tests {
     fn a_crash_loses_messages_to_the_node_but_not_from_it() {
         let sc = scenario(1);
         let mut w = World::<MajorityVote<Color>>::boot(&sc);
-        w.apply(&sc, Event::Propose(0));
-        let effects = w.apply(&sc, Event::Crash(NodeId(0)));
+        w.apply(&sc, Move::Propose(0));
+        let effects = w.apply(&sc, Move::Crash(NodeId(0)));
         assert!(effects.dropped.is_empty());
         assert!(w.in_flight.iter().all(|e| e.from == NodeId(0)));
         // The scenario allows one fault, and it has happened.
-        assert!(!w.events(&sc).iter().any(|e| e.is_fault()));
+        assert!(!w.moves(&sc).iter().any(|e| e.is_fault()));
     }
 
     #[test]
     fn a_partition_cuts_messages_both_ways() {
         let sc = scenario(1);
         let mut w = World::<MajorityVote<Color>>::boot(&sc);
-        w.apply(&sc, Event::Propose(0));
-        let effects = w.apply(&sc, Event::Isolate(NodeId(2)));
+        w.apply(&sc, Move::Propose(0));
+        let effects = w.apply(&sc, Move::Isolate(NodeId(2)));
         assert_eq!(effects.dropped.len(), 2, "candidate and vote to n2");
-        let effects = w.apply(&sc, Event::Propose(1));
+        let effects = w.apply(&sc, Move::Propose(1));
         // n1 offers blue and, not having voted yet, votes for it: both messages to n2 are cut.
         assert_eq!(
             effects.cut.len(),
@@ -536,12 +533,12 @@ mod tests {
     fn worlds_that_differ_only_in_how_high_ballots_climbed_are_one_state() {
         let sc = scenario(0);
         let mut w = World::<SynodNoBackoff<Color>>::boot(&sc);
-        w.apply(&sc, Event::Propose(0));
-        w.apply(&sc, Event::Propose(1));
+        w.apply(&sc, Move::Propose(0));
+        w.apply(&sc, Move::Propose(1));
         // Every node has now seen a ballot, so every round is at least 1.
         let deliver_all = |w: &mut World<SynodNoBackoff<Color>>| {
             while !w.in_flight.is_empty() {
-                w.apply(&sc, Event::Deliver(0));
+                w.apply(&sc, Move::Deliver(0));
             }
         };
         deliver_all(&mut w);

@@ -47,8 +47,17 @@ const POOL_MAX: usize = 512;
 /// [`LeaderTerms`]).
 const STALE_TERM_HOLD: Duration = Duration::from_secs(1);
 
+/// etcd is not installed.
+#[derive(Clone, Copy, Debug, thiserror::Error)]
+#[error(
+    "the etcd target needs the `etcd` binary, which is not on PATH: install it with \
+     `apt-get install etcd-server` (Debian/Ubuntu), or download a release from \
+     https://github.com/etcd-io/etcd/releases and put `etcd` on PATH (or set ETCD_BIN)"
+)]
+pub struct EtcdMissing;
+
 /// The etcd executable: `$ETCD_BIN` or `etcd` on `PATH`, with install instructions if absent.
-pub fn etcd_binary() -> Result<PathBuf, String> {
+pub fn etcd_binary() -> Result<PathBuf, EtcdMissing> {
     if let Some(p) = std::env::var_os(ETCD_BIN_ENV) {
         return Ok(PathBuf::from(p));
     }
@@ -57,12 +66,7 @@ pub fn etcd_binary() -> Result<PathBuf, String> {
             .map(|d| d.join("etcd"))
             .find(|p| p.is_file())
     });
-    found.ok_or_else(|| {
-        "the etcd target needs the `etcd` binary, which is not on PATH: install it with \
-         `apt-get install etcd-server` (Debian/Ubuntu), or download a release from \
-         https://github.com/etcd-io/etcd/releases and put `etcd` on PATH (or set ETCD_BIN)"
-            .to_string()
-    })
+    found.ok_or(EtcdMissing)
 }
 
 /// etcd's `--heartbeat-interval` and `--election-timeout` in milliseconds for `cfg`.

@@ -119,7 +119,7 @@ impl Shrinker<'_, '_> {
         *self.budget = self.budget.saturating_sub(effort.steps);
         let spent = *self.budget == 0 || self.deadline.is_some_and(|d| Instant::now() >= d);
         match found {
-            Found::Violation { blocked_at } => Trial::Fails(self.observed_by(members, blocked_at)),
+            Found::Counterexample { blocked_at } => Trial::Fails(self.observed_by(members, blocked_at)),
             Found::Linearizable => Trial::Passes,
             Found::GaveUp if spent => Trial::OutOfBudget,
             Found::GaveUp => Trial::Undecided,

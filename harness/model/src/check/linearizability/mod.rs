@@ -26,7 +26,7 @@ mod model;
 mod search;
 mod witness;
 
-pub use witness::{CONTEXT_PER_VALUE, Violation, WitnessOp};
+pub use witness::{CONTEXT_PER_VALUE, Counterexample, WitnessOp};
 
 use crate::history::Operation;
 use model::Steps;
@@ -55,7 +55,7 @@ pub struct Verdict {
     /// One entry per key, in key order.
     pub keys: Vec<KeyStats>,
     /// One per key that is not linearizable, in key order.
-    pub violations: Vec<Violation>,
+    pub violations: Vec<Counterexample>,
     /// Wall time of the whole check. Not serialized: `summary.json` must be a pure function
     /// of (scenario, protocol, seed).
     #[serde(skip)]
@@ -145,7 +145,7 @@ pub fn check_within(ops: &[Operation], budget: &Budget) -> Verdict {
             key: key.to_string(),
             result: match found {
                 Found::Linearizable => Linearizability::Linearizable,
-                Found::Violation { .. } => Linearizability::NotLinearizable,
+                Found::Counterexample { .. } => Linearizability::NotLinearizable,
                 Found::GaveUp => Linearizability::Unknown,
             },
             operations: indices.len(),
@@ -153,11 +153,11 @@ pub fn check_within(ops: &[Operation], budget: &Budget) -> Verdict {
             states_explored: effort.states,
             elapsed: key_started.elapsed(),
         });
-        if let Found::Violation { blocked_at } = found {
+        if let Found::Counterexample { blocked_at } = found {
             let key_ops: Vec<&Operation> = indices.iter().map(|&i| &ops[i]).collect();
             let shrunk = minimize::shrink(&key_ops, blocked_at, effort.steps, &mut shrink_budget, deadline);
             let witness_op = |i: usize, relaxed| WitnessOp::new(indices[i], key_ops[i], relaxed);
-            violations.push(Violation {
+            violations.push(Counterexample {
                 key: key.to_string(),
                 ops: shrunk
                     .members

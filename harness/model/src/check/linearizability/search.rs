@@ -44,7 +44,7 @@ pub(crate) enum Found {
     Linearizable,
     /// No order exists. Every dead end was a deadline at or before `blocked_at`, so the
     /// operations invoked by then already cannot be linearized.
-    Violation {
+    Counterexample {
         blocked_at: u64,
     },
     /// The limits ran out first.
@@ -240,7 +240,7 @@ impl<'a> Search<'a> {
             // Back to the latest choice that has alternatives left.
             loop {
                 let Some(frame) = frames.pop() else {
-                    return Found::Violation { blocked_at };
+                    return Found::Counterexample { blocked_at };
                 };
                 self.unlift(frame.op);
                 self.linearized.clear(frame.op);

@@ -79,7 +79,7 @@ fn assert_linearizable(h: &[Operation]) {
 
 /// Checks that `h` is not linearizable on exactly one key, that the witness is genuine and
 /// minimal, and returns it.
-fn assert_violation(h: &[Operation]) -> Violation {
+fn assert_violation(h: &[Operation]) -> Counterexample {
     let v = check(h);
     assert_eq!(v.result, Linearizability::NotLinearizable, "{v}");
     assert_eq!(v.violations.len(), 1, "{v}");
@@ -89,11 +89,11 @@ fn assert_violation(h: &[Operation]) -> Violation {
 }
 
 /// The indices (into the checked history) of the witness's operations.
-fn indices(v: &Violation) -> Vec<usize> {
+fn indices(v: &Counterexample) -> Vec<usize> {
     v.ops.iter().map(|o| o.index).collect()
 }
 
-fn relaxed(v: &Violation) -> Vec<usize> {
+fn relaxed(v: &Counterexample) -> Vec<usize> {
     v.ops.iter().filter(|o| o.relaxed).map(|o| o.index).collect()
 }
 
@@ -115,7 +115,7 @@ fn is_observation(op: &Operation) -> bool {
 /// does not owe its violation to a write it left out). And when it claims to be minimal,
 /// every single move (removing an observation, relaxing an acknowledged effect) makes it
 /// linearizable.
-fn assert_witness_is_genuine_and_minimal(h: &[Operation], v: &Violation) {
+fn assert_witness_is_genuine_and_minimal(h: &[Operation], v: &Counterexample) {
     let witness: Vec<Operation> = v
         .ops
         .iter()

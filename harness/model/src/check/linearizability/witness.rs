@@ -28,7 +28,7 @@ pub struct WitnessOp {
 /// cannot be (operations not listed were removed, or as `relaxed` marks, weakened, and the
 /// violation remained).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Violation {
+pub struct Counterexample {
     pub key: String,
     /// In invocation order.
     pub ops: Vec<WitnessOp>,
@@ -43,7 +43,7 @@ pub struct Violation {
     pub context: Vec<WitnessOp>,
 }
 
-/// How many failed writers of one value [`Violation::context`] lists.
+/// How many failed writers of one value [`Counterexample::context`] lists.
 pub const CONTEXT_PER_VALUE: usize = 3;
 
 impl WitnessOp {
@@ -71,7 +71,7 @@ impl WitnessOp {
     }
 }
 
-/// The indices (into `ops`) of [`Violation::context`] for a witness of `members` (indices into
+/// The indices (into `ops`) of [`Counterexample::context`] for a witness of `members` (indices into
 /// `ops`, with whether each is relaxed).
 pub(crate) fn context(ops: &[&Operation], members: &[(usize, bool)]) -> Vec<usize> {
     let mut written: HashSet<&str> = HashSet::new();
@@ -124,8 +124,8 @@ fn show(v: Option<&str>) -> &str {
     v.unwrap_or("nil")
 }
 
-impl fmt::Display for Violation {
-    /// A timeline, one line per operation, then any [`Violation::context`]:
+impl fmt::Display for Counterexample {
+    /// A timeline, one line per operation, then any [`Counterexample::context`]:
     ///
     /// ```text
     /// key "k": these 3 operations cannot be linearized (a minimal set)
