@@ -158,7 +158,7 @@ impl AdminLink {
             say(LinkEvent::Connected);
             let (r, w) = stream.into_split();
             let (req_tx, req_rx) = mpsc::unbounded_channel();
-            let writer = tokio::spawn(crate::node::write_frames(w, req_rx));
+            let writer = tokio::spawn(crate::codec::write_frames(w, req_rx));
             let forward = tokio::spawn(async move {
                 while let Some(req) = rx.recv().await {
                     if req_tx.send(req).is_err() {

@@ -224,6 +224,31 @@ pub enum AdminEvent {
     Final(FinalState),
 }
 
+/// Writes every message from `rx` as a frame, gathering what is queued into one write.
+pub async fn write_frames<T: serde::Serialize, W: tokio::io::AsyncWrite + Unpin>(
+    mut w: W,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<T>,
+) {
+    let mut buf = Vec::new();
+    while let Some(first) = rx.recv().await {
+        buf.clear();
+        if encode_frame(&first, &mut buf).is_err() {
+            continue;
+        }
+        while buf.len() < 256 * 1024 {
+            match rx.try_recv() {
+                Ok(m) => {
+                    let _ = encode_frame(&m, &mut buf);
+                }
+                Err(_) => break,
+            }
+        }
+        if tokio::io::AsyncWriteExt::write_all(&mut w, &buf).await.is_err() {
+            return;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@
 //! | [`node`] | one node process: the protocol loop, the KV state machine, client service |
 //! | [`admin`] | the admin link: commits, statuses and stats out; fault settings in |
 //! | [`supervisor`] | child processes: start, SIGKILL, restart, SIGSTOP/SIGCONT, cleanup |
+//! | [`events`] | [`events::RunEvent`]: what the run's loop hears from the cluster |
 //! | [`loadgen`] | the workload's connections to the cluster |
 //! | [`etcd`] | an etcd cluster from the `etcd` binary, driven through its JSON gateway; its peer proxy (the fault layer of etcd's peer traffic) and a minimal HTTP/1.1 client |
 //! | [`baseline`] | the machine's floor: one loopback round trip, one fdatasync |
@@ -22,6 +23,7 @@ pub mod cluster;
 pub mod codec;
 pub mod disk;
 pub mod etcd;
+pub mod events;
 pub mod loadgen;
 pub mod node;
 pub mod runner;

@@ -6,43 +6,16 @@
 //! matched by (client, seq). Requests for a node that cannot be reached are dropped: the client
 //! times out and retries elsewhere, exactly as it does in the simulator.
 
-use crate::admin::FromNode;
 use crate::codec::{ClientRequest, ClientResponse, ConnKind, encode_frame, read_frame};
-use crate::etcd::{EtcdClients, EtcdStatus};
+use crate::events::RunEvent;
 use crate::transport::{BACKOFF_MAX, BACKOFF_MIN, connect};
 use model::history::Fun;
 use model::workload::ClientReply;
 use replog::command::ClientCommand;
-use replog::{ClientId, KvResult, NodeId, Op};
+use replog::{KvResult, NodeId, Op};
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-
-/// Everything the run's driver reacts to besides its own timers.
-#[derive(Debug)]
-pub enum RunEvent {
-    /// A reply for one of the workload's clients.
-    Reply { client: ClientId, reply: ClientReply },
-    /// Something from a node's admin link.
-    Node(FromNode),
-    /// An etcd member's status (None: it did not answer).
-    EtcdStatus { node: usize, status: Option<EtcdStatus> },
-}
-
-/// The clients' way to the cluster.
-pub enum Clients {
-    Nodes(NodeClients),
-    Etcd(EtcdClients),
-}
-
-impl Clients {
-    pub fn send(&self, node: NodeId, cmd: ClientCommand) {
-        match self {
-            Clients::Nodes(c) => c.send(node, cmd),
-            Clients::Etcd(c) => c.send(node, cmd),
-        }
-    }
-}
 
 /// One shared connection per workbench node.
 pub struct NodeClients {

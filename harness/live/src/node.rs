@@ -13,8 +13,8 @@
 use crate::admin::{AdminLog, kv_digest};
 use crate::cluster::ClusterFile;
 use crate::codec::{
-    AdminEvent, AdminRequest, ClientRequest, ClientResponse, ConnKind, FinalState, Hello, encode_frame,
-    read_frame,
+    AdminEvent, AdminRequest, ClientRequest, ClientResponse, ConnKind, FinalState, Hello, read_frame,
+    write_frames,
 };
 use crate::disk::{Disk, fail_stop};
 use crate::transport::{PeerUp, Transport};
@@ -31,7 +31,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::io::BufReader;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -444,31 +444,6 @@ async fn serve_connection<M: ReplicatedMessage>(
         }
     }
     Ok(())
-}
-
-/// Writes every message from `rx` as a frame, gathering what is queued into one write.
-pub async fn write_frames<T: serde::Serialize, W: tokio::io::AsyncWrite + Unpin>(
-    mut w: W,
-    mut rx: mpsc::UnboundedReceiver<T>,
-) {
-    let mut buf = Vec::new();
-    while let Some(first) = rx.recv().await {
-        buf.clear();
-        if encode_frame(&first, &mut buf).is_err() {
-            continue;
-        }
-        while buf.len() < 256 * 1024 {
-            match rx.try_recv() {
-                Ok(m) => {
-                    let _ = encode_frame(&m, &mut buf);
-                }
-                Err(_) => break,
-            }
-        }
-        if w.write_all(&buf).await.is_err() {
-            return;
-        }
-    }
 }
 
 /// `workbench node`: parses the cluster file and runs the node on a single-threaded runtime.

@@ -22,7 +22,8 @@ use crate::cluster::{ClusterFile, NodeEntry};
 use crate::codec::{AdminEvent, AdminRequest, FaultState, FinalState};
 use crate::etcd::proxy::EtcdProxy;
 use crate::etcd::{self, EtcdClient, EtcdClients, EtcdStatus};
-use crate::loadgen::{Clients, NodeClients, RunEvent, answers, fun_of};
+use crate::events::RunEvent;
+use crate::loadgen::{NodeClients, answers, fun_of};
 use crate::supervisor::{ChildSpec, Supervisor, node_binary};
 use anyhow::{Context, bail};
 use model::driver::{Backend, ClientRecords, ScenarioDriver};
@@ -384,6 +385,21 @@ impl LiveCluster {
     fn kill(&mut self, i: usize) {
         self.sup.kill(i);
         self.links[i] = None;
+    }
+}
+
+/// The clients' way to the cluster.
+pub enum Clients {
+    Nodes(NodeClients),
+    Etcd(EtcdClients),
+}
+
+impl Clients {
+    pub fn send(&self, node: NodeId, cmd: ClientCommand) {
+        match self {
+            Clients::Nodes(c) => c.send(node, cmd),
+            Clients::Etcd(c) => c.send(node, cmd),
+        }
     }
 }
 

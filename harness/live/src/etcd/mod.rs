@@ -23,8 +23,11 @@
 
 pub mod http;
 pub mod proxy;
+pub mod status;
 
-use crate::loadgen::RunEvent;
+pub use status::EtcdStatus;
+
+use crate::events::RunEvent;
 use crate::supervisor::ChildSpec;
 use http::{HttpConn, HttpError, base64_decode, base64_encode};
 use model::workload::ClientReply;
@@ -126,15 +129,6 @@ pub fn cluster_specs(
             }
         })
         .collect()
-}
-
-/// What `/v3/maintenance/status` says about a member.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct EtcdStatus {
-    pub member_id: u64,
-    pub leader: u64,
-    pub raft_term: u64,
-    pub raft_index: u64,
 }
 
 /// Reads a JSON uint64, which the gateway writes as a string.
