@@ -13,6 +13,7 @@
 //! | [`check`] | the linearizability checker, Jepsen's log format, the verdict |
 //! | [`metrics`] | latency, throughput, unavailability, elections, messages per command |
 //! | [`run`] | what a run produced: [`RunOutput`], [`NodeStats`], [`StatusChange`] |
+//! | [`stats`] | a figure over seeds: mean and 95 % confidence interval, and when two differ |
 //!
 //! The protocol invariants (agreement, commit order, election safety, durability,
 //! convergence) are `replog::invariants`, shared with the protocols' test cluster.
@@ -25,6 +26,7 @@ pub mod metrics;
 pub mod protocol;
 pub mod run;
 pub mod scenario;
+pub mod stats;
 pub mod timer;
 pub mod workload;
 
