@@ -11,8 +11,8 @@ use std::process::Command;
 
 const TINY: &str = r#"
 name = "live-bench-tiny"
-duration = "700ms"
-settle = "300ms"
+duration = "400ms"
+settle = "200ms"
 [cluster]
 nodes = 3
 [workload]

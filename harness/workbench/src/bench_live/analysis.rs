@@ -75,14 +75,27 @@ pub fn floor_ms(data: &BenchData, system: System, clients: usize) -> Option<Inte
     Interval::of(&v)
 }
 
-/// Per run, write p50 divided by that run's round trip plus lone fdatasync.
-pub fn latency_ratio(data: &BenchData, system: System, clients: usize) -> Option<Interval> {
+/// Which fdatasync a floor counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fsync {
+    /// One writer alone (the floor).
+    Alone,
+    /// One of as many writers as nodes, at once (what a cluster's syncs are).
+    Concurrent,
+}
+
+/// Per run, write p50 divided by that run's round trip plus its fdatasync of `kind`.
+pub fn latency_ratio(data: &BenchData, system: System, clients: usize, kind: Fsync) -> Option<Interval> {
     let v: Vec<f64> = data
         .points
         .iter()
         .filter(|p| p.system == system && p.clients == clients)
         .filter_map(|p| {
-            let floor = p.baseline.loopback_rtt_ns_p50 + p.baseline.fdatasync_ns_p50;
+            let fsync = match kind {
+                Fsync::Alone => p.baseline.fdatasync_ns_p50,
+                Fsync::Concurrent => p.baseline.fdatasync_parallel_ns_p50,
+            };
+            let floor = p.baseline.loopback_rtt_ns_p50 + fsync;
             (floor > 0).then(|| p.write_p50_ns as f64 / floor as f64)
         })
         .collect();

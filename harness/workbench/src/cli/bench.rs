@@ -56,6 +56,9 @@ pub struct LiveBenchArgs {
     pub allow_tmpfs: bool,
     #[arg(long, default_value = "reports/bench-live")]
     pub out: PathBuf,
+    /// Rewrite the report in --out from its saved bench-live.json, without running anything.
+    #[arg(long)]
+    pub rebuild: bool,
 }
 
 pub fn run(g: &Global, a: &BenchArgs) -> Result<Exit> {
@@ -65,6 +68,10 @@ pub fn run(g: &Global, a: &BenchArgs) -> Result<Exit> {
 }
 
 fn live(g: &Global, a: &LiveBenchArgs) -> Result<Exit> {
+    if a.rebuild {
+        let data = bench_live::load(&a.out)?;
+        return write(g, a, &data);
+    }
     let scenario = Scenario::load(&a.scenario)?;
     let duration = match (&a.duration, a.quick) {
         (Some(d), _) => Some(parse_dur(d).with_context(|| format!("--duration {d}"))?),
@@ -127,24 +134,33 @@ fn live(g: &Global, a: &LiveBenchArgs) -> Result<Exit> {
             eprintln!("bench live: {msg}");
         }
     })?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    bench_live::save(&a.out, &data)?;
+    write(g, a, &data)
+}
+
+/// Writes the report of `data` under --out.
+fn write(g: &Global, a: &LiveBenchArgs, data: &bench_live::BenchData) -> Result<Exit> {
     let out = &a.out;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    bench_live::save(out, &data)?;
     let plots = out.join("plots");
     std::fs::create_dir_all(&plots).with_context(|| format!("creating {}", plots.display()))?;
-    let sections = bench_live::section::sections(&plots, &data)?;
+    let sections = bench_live::section::sections(&plots, data)?;
     let input = ReportInput {
         title: "Live benchmark".into(),
         backend_note: "live processes on 127.0.0.1 (wall-clock times)".into(),
         sections,
-        regenerate: format!("rerun: `{}`", rerun_command(a)),
+        regenerate: format!(
+            "`cargo run --release -- bench live --rebuild --out {}` (from bench-live.json); to measure again: `{}`",
+            out.display(),
+            rerun_command(a)
+        ),
         versions: build_info::versions(),
         ..ReportInput::default()
     };
     report::write_report(out, &input)?;
     let correct = data.points.iter().all(|p| p.correct);
     if g.json {
-        println!("{}", serde_json::to_string(&data)?);
+        println!("{}", serde_json::to_string(data)?);
     } else {
         report_path(g, out);
     }
