@@ -9,6 +9,13 @@
 //! shared [`Op`] that wrote it (the same `Arc` the log entry and every other replica hold),
 //! and a result is copied out into a [`KvResult`] only by whoever answers a client
 //! ([`KvStore::apply_shared`] and [`SharedResult::to_result`]).
+//!
+//! A snapshot holds the store as an image ([`KvStore::image`], [`KvStore::from_image`]; see
+//! [`snapshot`]), the session table included.
+
+pub mod snapshot;
+
+pub use snapshot::ImageError;
 
 use crate::command::{ClientId, Command, Op};
 use serde::{Deserialize, Serialize};
