@@ -2,12 +2,15 @@
 //! - [`mem::MemStorage`]: for the simulator, which decides what a crash keeps (only records
 //!   that were synced, never those only appended);
 //! - [`wal::Wal`] / [`file::FileStorage`]: an append-only file write-ahead log with per-record
-//!   CRC32C, length prefixes, fdatasync on demand and recovery that stops at a torn tail.
+//!   CRC32C, length prefixes, fdatasync on demand and recovery that stops at a torn tail;
+//! - [`snapshot`]: checkpoint files that replace the log before them (log compaction), written
+//!   atomically with a checksum; recovery reads the newest intact one, then the segments after it.
 //!
 //! Storage knows nothing about either protocol: it keeps opaque records in order.
 
 pub mod file;
 pub mod mem;
+pub mod snapshot;
 pub mod wal;
 
 use std::path::PathBuf;
@@ -20,7 +23,13 @@ pub trait Storage<R> {
     /// Makes every appended record durable (one fdatasync covers them all: group commit).
     fn sync(&mut self) -> Result<(), StorageError>;
     /// Every durable record in append order: exactly what a node boots from after a crash.
+    /// After a [`checkpoint`](Self::checkpoint), the checkpoint's records come first.
     fn load(&self) -> Result<Vec<R>, StorageError>;
+    /// Log compaction: `records` replace every record appended before them (the protocol's
+    /// snapshot and the state after it). Durable, like appends, once a later
+    /// [`sync`](Self::sync) (or the checkpoint's own write) covers it; until then a crash
+    /// keeps the records it replaces.
+    fn checkpoint(&mut self, records: &[R]) -> Result<(), StorageError>;
 }
 
 /// A storage failure. Each variant names where the problem is.
@@ -42,6 +51,10 @@ pub enum StorageError {
     Encode(String),
     #[error("record of {len} bytes exceeds the WAL's limit of {max} bytes")]
     RecordTooLarge { len: usize, max: usize },
+    #[error(
+        "{path}: the log starts at segment {first_segment}; the records before it were compacted into snapshot files, and none is intact"
+    )]
+    MissingSnapshot { path: PathBuf, first_segment: u64 },
 }
 
 impl StorageError {

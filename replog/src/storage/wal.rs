@@ -134,7 +134,7 @@ fn segment_name(no: u64) -> String {
 }
 
 /// The segments in `dir`, in log order.
-fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, StorageError> {
+pub(crate) fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, StorageError> {
     let mut out = Vec::new();
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
@@ -244,7 +244,16 @@ pub fn recover_segment(segment: &Path, bytes: &[u8]) -> Recovery {
 impl Wal {
     /// Reads the log in `dir` without changing anything.
     pub fn read(dir: &Path) -> Result<Recovery, StorageError> {
-        let segments = list_segments(dir)?;
+        Self::read_from(dir, 0)
+    }
+
+    /// Reads the segments numbered `first_segment` and up (those after a checkpoint, see
+    /// [`super::snapshot`]) without changing anything.
+    pub fn read_from(dir: &Path, first_segment: u64) -> Result<Recovery, StorageError> {
+        let segments: Vec<_> = list_segments(dir)?
+            .into_iter()
+            .filter(|&(no, _)| no >= first_segment)
+            .collect();
         let mut records = Vec::new();
         for (i, (_, path)) in segments.iter().enumerate() {
             let bytes = fs::read(path).map_err(|e| StorageError::io(path, e))?;
@@ -267,16 +276,25 @@ impl Wal {
     /// Opens (creating if needed) the log in `dir`: recovers it, repairs a damaged tail after
     /// quarantining the discarded bytes, and positions for appends.
     pub fn open(dir: &Path, opts: WalOptions) -> Result<(Wal, Recovery), StorageError> {
+        Self::open_from(dir, opts, 0)
+    }
+
+    /// [`open`](Self::open), recovering only the segments numbered `first_segment` and up
+    /// (those after a checkpoint).
+    pub fn open_from(dir: &Path, opts: WalOptions, first_segment: u64) -> Result<(Wal, Recovery), StorageError> {
         fs::create_dir_all(dir).map_err(|e| StorageError::io(dir, e))?;
-        let recovery = Self::read(dir)?;
+        let recovery = Self::read_from(dir, first_segment)?;
         if let Tail::Damaged(damage) = &recovery.tail {
             tracing::warn!(%damage, "write-ahead log recovered up to damage");
             quarantine(dir, damage)?;
         }
         let segments = list_segments(dir)?;
         let (segment_no, path) = match segments.last() {
-            Some((no, path)) => (*no, path.clone()),
-            None => (1, dir.join(segment_name(1))),
+            Some((no, path)) if *no >= first_segment => (*no, path.clone()),
+            _ => {
+                let no = first_segment.max(1);
+                (no, dir.join(segment_name(no)))
+            }
         };
         let mut file = OpenOptions::new()
             .create(true)
@@ -345,6 +363,13 @@ impl Wal {
         &self.dir
     }
 
+    /// Closes the current segment (synced) and starts the next, returning its number: the
+    /// boundary a checkpoint written now stands before (see [`super::snapshot`]).
+    pub fn start_segment(&mut self) -> Result<u64, StorageError> {
+        self.roll()?;
+        Ok(self.segment_no)
+    }
+
     /// Closes the current segment (synced, so earlier records never depend on a later sync)
     /// and starts the next.
     fn roll(&mut self) -> Result<(), StorageError> {
@@ -397,7 +422,7 @@ fn quarantine(dir: &Path, damage: &Damage) -> Result<(), StorageError> {
 }
 
 /// Makes a directory's entries (new or renamed files) durable.
-fn sync_dir(dir: &Path) -> Result<(), StorageError> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), StorageError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| StorageError::io(dir, e))
