@@ -68,6 +68,13 @@ impl<L: ReplicatedLog> HostIo<L> for StepIo<'_, L::Message> {
         self.queue.push_back((self.id, to, msg));
     }
     fn commit(&mut self, _: LogIndex, _: Command) {}
+    fn checkpoint(&mut self, seq: PersistSeq, _: Vec<L::Record>) {
+        self.persisted = Some(seq);
+    }
+    fn image(&mut self, _: LogIndex) -> replog::SnapshotImage {
+        replog::SnapshotImage::new(Vec::new())
+    }
+    fn restore(&mut self, _: LogIndex, _: &replog::SnapshotImage) {}
 }
 
 impl<L: ReplicatedLog> StepCluster<L> {

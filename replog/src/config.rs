@@ -38,6 +38,13 @@ pub struct ProtocolConfig {
     /// Replication messages a leader may have outstanding to one follower (pipelining
     /// window). 1 is stop-and-wait.
     pub max_inflight_msgs: usize,
+    /// Log compaction: a node snapshots its state machine every this many applied entries
+    /// and drops its log (and write-ahead log) before the snapshot; a follower too far
+    /// behind receives the snapshot (Raft's InstallSnapshot, §7; Paxos's catch-up). 0 (the
+    /// default) never compacts. See [`crate::snapshot`].
+    pub snapshot_every: u64,
+    /// Most image bytes one snapshot message carries (Raft §7: "split into chunks").
+    pub snapshot_chunk_bytes: usize,
     /// Options only Raft has.
     pub raft: RaftOptions,
     /// Deliberately broken variants, for showing that the checker and invariants catch bugs.
@@ -54,6 +61,8 @@ impl Default for ProtocolConfig {
             max_batch_entries: 64,
             batch_delay_ns: 0,
             max_inflight_msgs: 8,
+            snapshot_every: 0,
+            snapshot_chunk_bytes: 64 << 10,
             raft: RaftOptions::default(),
             bugs: Bugs::default(),
         }
@@ -139,6 +148,9 @@ impl ProtocolConfig {
         }
         if self.max_inflight_msgs == 0 {
             return err("max_inflight_msgs", "must be at least 1".into());
+        }
+        if self.snapshot_chunk_bytes == 0 {
+            return err("snapshot_chunk_bytes", "must be at least 1".into());
         }
         Ok(())
     }

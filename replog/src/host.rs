@@ -11,6 +11,7 @@
 //! | a send never waits on a persist that was not issued | [`NodeHost::carry_out`] (`Send`) |
 //! | held sends leave in the order the protocol asked, before anything the `persisted` call produced | [`NodeHost::persisted`] |
 //! | a change of role, epoch or leader hint is reported once | [`NodeHost::status_change`] |
+//! | every `snapshot_every` applied entries the state machine's image goes to the protocol, which compacts its log (the same policy for both protocols; [`crate::snapshot`]) | [`NodeHost::carry_out`] (`Commit`) |
 //!
 //! What a backend does with each effect (append to a WAL or to memory, put a message on a
 //! socket or in an event queue, apply a command to the state machine) is its [`HostIo`].
@@ -20,6 +21,7 @@
 use crate::command::Command;
 use crate::config::ProtocolConfig;
 use crate::log::{Action, NotLeader, ReplicatedLog, Status};
+use crate::snapshot::SnapshotImage;
 use crate::types::{LogIndex, Nanos, NodeId, PersistSeq};
 
 /// What a backend does with a protocol's effects.
@@ -31,6 +33,13 @@ pub trait HostIo<L: ReplicatedLog> {
     fn send(&mut self, to: NodeId, msg: L::Message);
     /// Apply the command committed at `index` (in index order, once per index per boot).
     fn commit(&mut self, index: LogIndex, cmd: Command);
+    /// Log compaction: store `records` as a checkpoint replacing every record persisted
+    /// before ([`crate::storage::Storage::checkpoint`]); report durability like a persist.
+    fn checkpoint(&mut self, seq: PersistSeq, records: Vec<L::Record>);
+    /// The state machine's image now, after applying every command up to `index`.
+    fn image(&mut self, index: LogIndex) -> SnapshotImage;
+    /// Replace the state machine with `image`, the state after every command up to `index`.
+    fn restore(&mut self, index: LogIndex, image: &SnapshotImage);
 }
 
 /// A protocol node and the state its executor keeps: the persists issued and confirmed, and
@@ -47,6 +56,13 @@ pub struct NodeHost<L: ReplicatedLog> {
     reported: Option<Status>,
     /// Reused between calls, so carrying out actions allocates nothing.
     actions: Vec<Action<L::Message, L::Record>>,
+    /// Snapshot every this many applied entries (0: never). See [`crate::snapshot`].
+    snapshot_every: u64,
+    /// The index of the last snapshot taken or restored in this boot.
+    snapshot_index: LogIndex,
+    /// Snapshots handed to the protocol: one during a pass means another pass, for the
+    /// actions the compaction asked for.
+    compactions: u64,
 }
 
 impl<L: ReplicatedLog> NodeHost<L> {
@@ -59,7 +75,13 @@ impl<L: ReplicatedLog> NodeHost<L> {
         recovered: Vec<L::Record>,
         seed: u64,
     ) -> Self {
-        Self::new(L::boot(id, members, cfg, recovered, seed))
+        Self::new(L::boot(id, members, cfg, recovered, seed)).with_snapshot_every(cfg.snapshot_every)
+    }
+
+    /// Snapshots the state machine every `entries` applied entries (0: never).
+    pub fn with_snapshot_every(mut self, entries: u64) -> Self {
+        self.snapshot_every = entries;
+        self
     }
 
     /// Hosts a node booted elsewhere.
@@ -71,6 +93,9 @@ impl<L: ReplicatedLog> NodeHost<L> {
             held: Vec::new(),
             reported: None,
             actions: Vec::new(),
+            snapshot_every: 0,
+            snapshot_index: 0,
+            compactions: 0,
         }
     }
 
@@ -143,37 +168,75 @@ impl<L: ReplicatedLog> NodeHost<L> {
         self.carry_out(io);
     }
 
-    /// Carries out everything the node has asked for, in order.
+    /// Carries out everything the node has asked for, in order, including what taking a
+    /// snapshot makes it ask for.
     pub fn carry_out(&mut self, io: &mut impl HostIo<L>) {
         let mut actions = std::mem::take(&mut self.actions);
-        self.node.take_actions(&mut actions);
-        for action in actions.drain(..) {
-            match action {
-                Action::Persist { seq, records } => {
-                    assert!(
-                        seq > self.issued_seq,
-                        "{:?}: persist seq {seq} not increasing (last {})",
-                        self.node.status().id,
-                        self.issued_seq
-                    );
-                    self.issued_seq = seq;
-                    io.persist(seq, records);
-                }
-                Action::Send { to, msg, after } => match after {
-                    Some(seq) if seq > self.durable_seq => {
-                        assert!(
-                            seq <= self.issued_seq,
-                            "{:?}: a send waits on persist {seq}, which was never issued",
-                            self.node.status().id
-                        );
-                        self.held.push((seq, to, msg));
-                    }
-                    _ => io.send(to, msg),
-                },
-                Action::Commit { index, cmd } => io.commit(index, cmd),
+        loop {
+            self.node.take_actions(&mut actions);
+            let compactions = self.compactions;
+            for action in actions.drain(..) {
+                self.carry_out_one(action, io);
+            }
+            if self.compactions == compactions {
+                break;
             }
         }
         self.actions = actions;
+    }
+
+    fn carry_out_one(&mut self, action: Action<L::Message, L::Record>, io: &mut impl HostIo<L>) {
+        match action {
+            Action::Persist { seq, records } => {
+                self.issue(seq);
+                io.persist(seq, records);
+            }
+            Action::Checkpoint { seq, records } => {
+                self.issue(seq);
+                io.checkpoint(seq, records);
+            }
+            Action::Send { to, msg, after } => match after {
+                Some(seq) if seq > self.durable_seq => {
+                    assert!(
+                        seq <= self.issued_seq,
+                        "{:?}: a send waits on persist {seq}, which was never issued",
+                        self.node.status().id
+                    );
+                    self.held.push((seq, to, msg));
+                }
+                _ => io.send(to, msg),
+            },
+            Action::Commit { index, cmd } => {
+                io.commit(index, cmd);
+                self.maybe_snapshot(index, io);
+            }
+            Action::Restore { index, image } => {
+                io.restore(index, &image);
+                self.snapshot_index = index;
+            }
+        }
+    }
+
+    fn issue(&mut self, seq: PersistSeq) {
+        assert!(
+            seq > self.issued_seq,
+            "{:?}: persist seq {seq} not increasing (last {})",
+            self.node.status().id,
+            self.issued_seq
+        );
+        self.issued_seq = seq;
+    }
+
+    /// Every `snapshot_every` applied entries: the state machine's image at `index` (just
+    /// applied) goes to the protocol, which compacts its log. One policy for both protocols.
+    /// Reference: Raft §7 ("each server takes snapshots independently").
+    fn maybe_snapshot(&mut self, index: LogIndex, io: &mut impl HostIo<L>) {
+        if self.snapshot_every > 0 && index >= self.snapshot_index + self.snapshot_every {
+            let image = io.image(index);
+            self.snapshot_index = index;
+            self.compactions += 1;
+            self.node.compact(index, image);
+        }
     }
 
     /// The node's status if its role, epoch or leader hint changed since the last call (the
@@ -205,6 +268,7 @@ mod tests {
         id: NodeId,
         script: Vec<Vec<Action<Msg, u8>>>,
         persisted: Vec<PersistSeq>,
+        compacted: Vec<LogIndex>,
         role: Role,
     }
 
@@ -225,6 +289,7 @@ mod tests {
                 id,
                 script: Vec::new(),
                 persisted: Vec::new(),
+                compacted: Vec::new(),
                 role: Role::Follower,
             }
         }
@@ -254,6 +319,9 @@ mod tests {
                 last_index: 0,
             }
         }
+        fn compact(&mut self, index: LogIndex, _: SnapshotImage) {
+            self.compacted.push(index);
+        }
     }
 
     /// Records what the host asked of the backend.
@@ -268,6 +336,16 @@ mod tests {
         }
         fn commit(&mut self, index: LogIndex, _: Command) {
             self.0.push(format!("commit {index}"));
+        }
+        fn checkpoint(&mut self, seq: PersistSeq, records: Vec<u8>) {
+            self.0.push(format!("checkpoint {seq} {records:?}"));
+        }
+        fn image(&mut self, index: LogIndex) -> SnapshotImage {
+            self.0.push(format!("image {index}"));
+            SnapshotImage::new(vec![index as u8])
+        }
+        fn restore(&mut self, index: LogIndex, _: &SnapshotImage) {
+            self.0.push(format!("restore {index}"));
         }
     }
 
@@ -367,6 +445,26 @@ mod tests {
         let mut io = Log::default();
         h.carry_out(&mut io);
         assert_eq!(io.0, ["commit 1", "commit 2"]);
+    }
+
+    #[test]
+    fn every_snapshot_every_entries_the_image_goes_to_the_protocol() {
+        let c = |index| Action::Commit {
+            index,
+            cmd: Command::Noop,
+        };
+        let restore = Action::Restore {
+            index: 10,
+            image: SnapshotImage::new(vec![]),
+        };
+        let mut h = host(vec![vec![c(1), c(2), c(3), restore, c(11), c(12)]]).with_snapshot_every(2);
+        let mut io = Log::default();
+        h.carry_out(&mut io);
+        assert_eq!(
+            io.0,
+            ["commit 1", "commit 2", "image 2", "commit 3", "restore 10", "commit 11", "commit 12", "image 12"]
+        );
+        assert_eq!(h.node().compacted, [2, 12]);
     }
 
     #[test]

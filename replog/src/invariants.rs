@@ -10,6 +10,7 @@
 //! | election safety: at most one leader per epoch (term / ballot) | Raft Figure 3 |
 //! | durability: every command a client saw acknowledged is in the committed sequence | linearizability of acknowledged writes |
 //! | convergence: nodes at the same commit index hold the same state | state machine replication |
+//! | snapshots: every snapshot taken or restored at an index holds the same state, and none lies beyond the committed sequence | Raft §7; state machine replication |
 //! | the protocols' own assertions (e.g. a chosen value never changes) | each crate's invariants |
 
 use crate::command::CmdId;
@@ -74,6 +75,8 @@ pub struct Invariants {
     violations: Vec<Violation>,
     violation_count: usize,
     leader_elections: u64,
+    /// The state digest of the first snapshot seen at each index: (node, digest).
+    snapshot_digests: BTreeMap<LogIndex, (NodeId, u64)>,
 }
 
 impl Invariants {
@@ -86,6 +89,7 @@ impl Invariants {
             violations: Vec::new(),
             violation_count: 0,
             leader_elections: 0,
+            snapshot_digests: BTreeMap::new(),
         }
     }
 
@@ -140,6 +144,39 @@ impl Invariants {
                 ),
             ),
         }
+    }
+
+    /// `node` took a snapshot at `index` (it has applied every command up to there) whose
+    /// state has `digest` ([`crate::KvStore::digest`]): every snapshot at an index must hold
+    /// the same state. Agreement on the commands before it is checked as they commit.
+    pub fn on_snapshot(&mut self, time: Nanos, node: NodeId, index: LogIndex, digest: u64) {
+        match self.snapshot_digests.get(&index) {
+            Some(&(other, first)) if first != digest => self.violate(
+                time,
+                InvariantKind::Convergence,
+                format!("{node} and {other} hold different states in their snapshots at index {index}"),
+            ),
+            Some(_) => {}
+            None => {
+                self.snapshot_digests.insert(index, (node, digest));
+            }
+        }
+    }
+
+    /// `node` replaced its state machine with a snapshot at `index` whose state has
+    /// `digest`: the snapshot must cover only committed commands and match every other
+    /// snapshot at that index; the node's next commit is `index + 1`.
+    pub fn on_restore(&mut self, time: Nanos, node: NodeId, index: LogIndex, digest: u64) {
+        let committed = self.chosen.len() as LogIndex;
+        if index > committed {
+            self.violate(
+                time,
+                InvariantKind::Agreement,
+                format!("{node} restored a snapshot at index {index}, beyond the committed sequence ({committed})"),
+            );
+        }
+        self.on_snapshot(time, node, index, digest);
+        self.next_index[node.index()] = index + 1;
     }
 
     /// A node's status changed.
@@ -260,6 +297,36 @@ mod tests {
         let mut inv = Invariants::new(2);
         inv.on_commit(1, NodeId(0), 1, cmd(1));
         inv.on_commit(2, NodeId(1), 1, cmd(2));
+        assert_eq!(inv.violations()[0].kind, InvariantKind::Agreement);
+    }
+
+    #[test]
+    fn a_node_that_restored_a_snapshot_commits_from_the_index_after_it() {
+        let mut inv = Invariants::new(2);
+        for i in 1..=3 {
+            inv.on_commit(i, NodeId(0), i, cmd(i));
+        }
+        inv.on_snapshot(4, NodeId(0), 3, 77);
+        inv.on_restore(5, NodeId(1), 3, 77);
+        inv.on_commit(6, NodeId(0), 4, cmd(4));
+        inv.on_commit(7, NodeId(1), 4, cmd(4));
+        assert!(inv.violations().is_empty(), "{:?}", inv.violations());
+    }
+
+    #[test]
+    fn a_snapshot_with_another_state_at_the_same_index_breaks_convergence() {
+        let mut inv = Invariants::new(2);
+        inv.on_commit(1, NodeId(0), 1, cmd(1));
+        inv.on_snapshot(2, NodeId(0), 1, 77);
+        inv.on_restore(3, NodeId(1), 1, 78);
+        assert_eq!(inv.violations()[0].kind, InvariantKind::Convergence);
+    }
+
+    #[test]
+    fn restoring_a_snapshot_beyond_the_committed_sequence_breaks_agreement() {
+        let mut inv = Invariants::new(2);
+        inv.on_commit(1, NodeId(0), 1, cmd(1));
+        inv.on_restore(2, NodeId(1), 5, 1);
         assert_eq!(inv.violations()[0].kind, InvariantKind::Agreement);
     }
 

@@ -18,7 +18,8 @@
 //! | [`duration`] | durations as people write them (`"150ms"`) in scenario and cluster files |
 //! | [`wire`] | [`WireSize`]: the encoded size of a message, for bytes-per-command metrics |
 //! | [`quorum`] | majority arithmetic |
-//! | [`storage`] | the storage trait, the in-memory store and the file write-ahead log |
+//! | [`snapshot`] | snapshots and log compaction: the shared rules, [`SnapshotImage`] |
+//! | [`storage`] | the storage trait, the in-memory store, the file write-ahead log and snapshot files |
 //! | [`kv`] | the deterministic key-value state machine with duplicate suppression |
 //! | [`null`] | the no-replication baseline: a leader that commits alone |
 //! | [`rng`] | the seeded RNG every random choice in a protocol comes from |
@@ -38,6 +39,7 @@ pub mod log;
 pub mod null;
 pub mod quorum;
 pub mod rng;
+pub mod snapshot;
 pub mod storage;
 pub mod testkit;
 pub mod types;
@@ -47,6 +49,7 @@ pub use command::{ClientCommand, ClientId, CmdId, Command, Op};
 pub use config::{Bugs, ConfigError, ProtocolConfig, RaftOptions};
 pub use host::{HostIo, NodeHost};
 pub use kv::{KvResult, KvStore};
+pub use snapshot::SnapshotImage;
 pub use log::{Action, NotLeader, ReplicatedLog, Role, Status, leader_of};
 pub use types::{Epoch, LogIndex, Nanos, NodeId, PersistSeq};
 pub use wire::WireSize;

@@ -2,6 +2,7 @@
 
 use crate::command::Command;
 use crate::config::ProtocolConfig;
+use crate::snapshot::SnapshotImage;
 use crate::types::{Epoch, LogIndex, Nanos, NodeId, PersistSeq};
 use crate::wire::WireSize;
 use serde::de::DeserializeOwned;
@@ -20,7 +21,8 @@ use std::fmt::Debug;
 ///   an accepted entry) is persisted first, expressed as `Send { after: Some(seq) }`.
 /// - `Commit` actions come in index order starting at 1, once per index per boot, and the
 ///   command at an index is the same on every node. After a restart a node commits again
-///   from index 1 (the state machine is volatile and is rebuilt from the log).
+///   from index 1 (the state machine is volatile and is rebuilt from the log), or from the
+///   index after the snapshot it restored (`Restore`, see [`crate::snapshot`]).
 /// - All randomness comes from the `seed` given to `boot`.
 pub trait ReplicatedLog: Sized + Send + 'static {
     /// Messages between nodes.
@@ -62,6 +64,15 @@ pub trait ReplicatedLog: Sized + Send + 'static {
 
     /// What the node believes about itself, for clients, fault targeting and invariants.
     fn status(&self) -> Status;
+
+    /// Log compaction: `image` is the state machine after applying every command up to
+    /// `index` (at most the last index committed). The protocol drops its log up to there
+    /// and persists a checkpoint ([`Action::Checkpoint`]). [`NodeHost`](crate::NodeHost)
+    /// calls it every `snapshot_every` entries. A protocol without a log (the no-replication
+    /// baseline) ignores it.
+    fn compact(&mut self, index: LogIndex, image: SnapshotImage) {
+        let _ = (index, image);
+    }
 }
 
 /// An effect the driver must carry out.
@@ -77,6 +88,12 @@ pub enum Action<M, R> {
     },
     /// `cmd` is committed at `index`: apply it to the state machine.
     Commit { index: LogIndex, cmd: Command },
+    /// Log compaction: `records` replace every record persisted before them
+    /// ([`crate::storage::Storage::checkpoint`]). Numbered and confirmed like a `Persist`.
+    Checkpoint { seq: PersistSeq, records: Vec<R> },
+    /// Replace the state machine with `image`, the state after every command up to `index`
+    /// (a snapshot booted from or installed from a peer). The next `Commit` is `index + 1`.
+    Restore { index: LogIndex, image: SnapshotImage },
 }
 
 /// A node's role. Paxos's proposer running phase 1 reports `Candidate`.

@@ -27,6 +27,13 @@ pub enum DiskJob<R> {
         records: Vec<R>,
         queued: Instant,
     },
+    /// Log compaction: `records` replace everything before them (a snapshot file, written
+    /// and synced on its own; see `replog::storage::snapshot`).
+    Checkpoint {
+        seq: PersistSeq,
+        records: Vec<R>,
+        queued: Instant,
+    },
     /// The `slow_disk` fault: sleep this long after each fsync (None: no extra delay).
     SetDelay(Option<Dist>),
 }
@@ -73,6 +80,14 @@ impl<R: Serialize + DeserializeOwned + Clone + Send + 'static> Disk<R> {
         }
     }
 
+    /// Queues a checkpoint; it is acknowledged through the `durable` callback like a persist.
+    pub fn checkpoint(&self, seq: PersistSeq, records: Vec<R>) {
+        let queued = Instant::now();
+        if self.tx.send(DiskJob::Checkpoint { seq, records, queued }).is_err() {
+            fail_stop("the disk thread is gone");
+        }
+    }
+
     /// Sets the extra delay after each fsync.
     pub fn set_delay(&self, delay: Option<Dist>) {
         let _ = self.tx.send(DiskJob::SetDelay(delay));
@@ -101,6 +116,15 @@ fn disk_thread<R: Serialize + DeserializeOwned + Clone>(
                     let started = Instant::now();
                     if let Err(e) = storage.append(&records) {
                         fail_stop(&format!("appending to the write-ahead log: {e}"));
+                    }
+                    add(&counters.append_ns, started);
+                    queued_at.push(queued);
+                    upto = Some(upto.map_or(seq, |u: PersistSeq| u.max(seq)));
+                }
+                DiskJob::Checkpoint { seq, records, queued } => {
+                    let started = Instant::now();
+                    if let Err(e) = storage.checkpoint(&records) {
+                        fail_stop(&format!("writing a snapshot of the write-ahead log: {e}"));
                     }
                     add(&counters.append_ns, started);
                     queued_at.push(queued);

@@ -26,7 +26,7 @@ use replog::rng::{mix, rng_for};
 use replog::storage::file::FileStorage;
 use replog::storage::wal::{Tail, WalOptions};
 use replog::{
-    ClientId, Command, HostIo, KvStore, LogIndex, Nanos, NodeHost, NodeId, PersistSeq, ReplicatedLog,
+    ClientId, Command, HostIo, KvStore, LogIndex, Nanos, NodeHost, NodeId, PersistSeq, ReplicatedLog, SnapshotImage,
 };
 use std::collections::HashMap;
 use std::path::Path;
@@ -160,9 +160,36 @@ impl<L: ReplicatedLog> HostIo<L> for LiveIo<'_, L> {
         self.commit_inner(index, cmd);
         self.apply.ns += started.elapsed().as_nanos() as u64;
     }
+
+    fn checkpoint(&mut self, seq: PersistSeq, records: Vec<L::Record>) {
+        self.disk.checkpoint(seq, records);
+    }
+
+    fn image(&mut self, index: LogIndex) -> SnapshotImage {
+        self.report_snapshot(index, false);
+        SnapshotImage::new(self.kv.image())
+    }
+
+    fn restore(&mut self, index: LogIndex, image: &SnapshotImage) {
+        match KvStore::from_image(image.bytes()) {
+            Ok(kv) => *self.kv = kv,
+            Err(e) => crate::disk::fail_stop(&format!("restoring the snapshot at index {index}: {e}")),
+        }
+        self.report_snapshot(index, true);
+    }
 }
 
 impl<L: ReplicatedLog> LiveIo<'_, L> {
+    /// Tells the harness, after the commits before it, about a snapshot taken or restored.
+    fn report_snapshot(&mut self, index: LogIndex, restored: bool) {
+        self.admin.flush_commits();
+        self.admin.push(AdminEvent::Snapshot {
+            index,
+            digest: self.kv.digest(),
+            restored,
+        });
+    }
+
     fn commit_inner(&mut self, index: LogIndex, cmd: Command) {
         self.admin.commit(index, cmd.id());
         if matches!(cmd, Command::Client(_)) {

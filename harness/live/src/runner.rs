@@ -740,6 +740,17 @@ impl LiveBackend {
                     self.invariants.on_commit(now, node, index, cmd);
                 }
             }
+            LinkEvent::Event(AdminEvent::Snapshot {
+                index,
+                digest,
+                restored,
+            }) => {
+                if restored {
+                    self.invariants.on_restore(now, node, index, digest);
+                } else {
+                    self.invariants.on_snapshot(now, node, index, digest);
+                }
+            }
             LinkEvent::Event(AdminEvent::Stats(s)) => self.stats_now[i] = s,
             LinkEvent::Event(AdminEvent::Final(f)) => {
                 self.stats_now[i] = f.stats.clone();

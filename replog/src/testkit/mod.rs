@@ -25,6 +25,8 @@ use crate::command::{CmdId, Command};
 use crate::config::ProtocolConfig;
 use crate::host::{HostIo, NodeHost};
 use crate::invariants::Invariants;
+use crate::kv::KvStore;
+use crate::snapshot::SnapshotImage;
 use crate::log::{NotLeader, ReplicatedLog, Status};
 use crate::rng::mix;
 use crate::storage::Storage;
@@ -44,6 +46,8 @@ struct Slot<L: ReplicatedLog> {
     /// Persists appended but not yet durable: (seq, storage length after it).
     unsynced: Vec<(PersistSeq, usize)>,
     commits: Vec<(LogIndex, Command)>,
+    /// The state machine the commits are applied to (snapshots are taken from it).
+    kv: KvStore,
     auto_persist: bool,
     incarnation: u64,
 }
@@ -56,6 +60,7 @@ struct SlotIo<'a, L: ReplicatedLog> {
     storage: &'a mut MemStorage<L::Record>,
     unsynced: &'a mut Vec<(PersistSeq, usize)>,
     commits: &'a mut Vec<(LogIndex, Command)>,
+    kv: &'a mut KvStore,
     queue: &'a mut VecDeque<InFlight<L::Message>>,
     invariants: &'a mut Invariants,
 }
@@ -72,7 +77,23 @@ impl<L: ReplicatedLog> HostIo<L> for SlotIo<'_, L> {
 
     fn commit(&mut self, index: LogIndex, cmd: Command) {
         self.invariants.on_commit(self.now, self.id, index, cmd.id());
+        self.kv.apply(&cmd);
         self.commits.push((index, cmd));
+    }
+
+    fn checkpoint(&mut self, seq: PersistSeq, records: Vec<L::Record>) {
+        self.storage.checkpoint(&records).expect("memory storage cannot fail");
+        self.unsynced.push((seq, self.storage.appended_len()));
+    }
+
+    fn image(&mut self, index: LogIndex) -> SnapshotImage {
+        self.invariants.on_snapshot(self.now, self.id, index, self.kv.digest());
+        SnapshotImage::new(self.kv.image())
+    }
+
+    fn restore(&mut self, index: LogIndex, image: &SnapshotImage) {
+        *self.kv = KvStore::from_image(image.bytes()).unwrap_or_else(|e| panic!("{}: {e}", self.id));
+        self.invariants.on_restore(self.now, self.id, index, self.kv.digest());
     }
 }
 
@@ -119,6 +140,7 @@ impl<L: ReplicatedLog> Network<L> {
                 storage: MemStorage::new(),
                 unsynced: Vec::new(),
                 commits: Vec::new(),
+                kv: KvStore::new(),
                 auto_persist: true,
                 incarnation: 0,
             });
@@ -157,6 +179,12 @@ impl<L: ReplicatedLog> Network<L> {
     /// What `id` has committed since it last booted, in order.
     pub fn commits(&self, id: NodeId) -> &[(LogIndex, Command)] {
         &self.slots[id.index()].commits
+    }
+
+    /// The state machine of `id` (the commits since it booted, or since the snapshot it
+    /// restored).
+    pub fn kv(&self, id: NodeId) -> &KvStore {
+        &self.slots[id.index()].kv
     }
 
     /// The command first committed at each index by any node.
@@ -325,6 +353,7 @@ impl<L: ReplicatedLog> Network<L> {
         slot.storage.crash();
         slot.unsynced.clear();
         slot.commits.clear();
+        slot.kv = KvStore::new();
         self.queue.retain(|(_, to, _)| *to != id);
     }
 
@@ -437,6 +466,7 @@ impl<L: ReplicatedLog> Network<L> {
             storage,
             unsynced,
             commits,
+            kv,
             ..
         } = &mut self.slots[id.index()];
         let host = host.as_mut().expect("the node is up");
@@ -446,6 +476,7 @@ impl<L: ReplicatedLog> Network<L> {
             storage,
             unsynced,
             commits,
+            kv,
             queue: &mut self.queue,
             invariants: &mut self.invariants,
         };
