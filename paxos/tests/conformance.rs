@@ -44,3 +44,23 @@ fn acknowledged_commands_survive_a_crash_of_every_node() {
 fn same_seed_gives_the_same_run() {
     conformance::same_seed_gives_the_same_run::<PaxosNode>();
 }
+
+#[test]
+fn lagging_follower_catches_up_from_a_snapshot() {
+    conformance::snapshot::lagging_follower_catches_up_from_a_snapshot::<PaxosNode>();
+}
+
+#[test]
+fn restart_boots_from_the_snapshot_and_the_log_after_it() {
+    conformance::snapshot::restart_boots_from_the_snapshot_and_the_log_after_it::<PaxosNode>();
+}
+
+#[test]
+fn crash_before_the_checkpoint_is_durable_recovers_the_state_before_it() {
+    conformance::snapshot::crash_before_the_checkpoint_is_durable_recovers_the_state_before_it::<PaxosNode>();
+}
+
+#[test]
+fn snapshots_racing_with_leader_changes_keep_agreement() {
+    conformance::snapshot::snapshots_racing_with_leader_changes_keep_agreement::<PaxosNode>();
+}

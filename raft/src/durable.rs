@@ -6,7 +6,7 @@
 //! the state the record describes, and never acknowledges anything to a peer before the
 //! record is durable (`Send { after: Some(seq) }`).
 
-use replog::{Command, LogIndex, NodeId};
+use replog::{Command, LogIndex, NodeId, SnapshotImage};
 use serde::{Deserialize, Serialize};
 
 /// A log entry: a command and the term in which the leader received it (Figure 2, `log[]`).
@@ -37,4 +37,13 @@ pub enum Record {
     /// Deletes the entry at `from_index` and all that follow it: a follower's conflict
     /// truncation (Figure 2, AppendEntries receiver rule 3). Never at a committed index.
     TruncateFrom { from_index: LogIndex },
+    /// The log up through `last_included_index` is replaced by the state machine's image
+    /// after it (Raft §7). First record of a checkpoint (`replog::Action::Checkpoint`), which
+    /// replaces every record before it; the term/vote and the entries after the snapshot
+    /// follow it there.
+    Snapshot {
+        last_included_index: LogIndex,
+        last_included_term: u64,
+        image: SnapshotImage,
+    },
 }

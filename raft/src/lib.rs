@@ -135,9 +135,13 @@ pub mod node;
 pub mod progress;
 pub mod recovery;
 pub mod replication;
+pub mod snapshot;
 
 pub use durable::{Entry, Record};
 pub use log::RaftLog;
-pub use msg::{AppendEntries, AppendEntriesResponse, Message, RequestVote, RequestVoteResponse};
+pub use msg::{
+    AppendEntries, AppendEntriesResponse, InstallSnapshot, InstallSnapshotResponse, Message, RequestVote,
+    RequestVoteResponse,
+};
 pub use node::RaftNode;
 pub use progress::{Progress, ProgressState};

@@ -1,17 +1,25 @@
 //! The in-memory log: every entry with its term, and the boundary between the prefix that
 //! is durable and the unstable tail whose persist has not been confirmed yet (etcd's
-//! `log.go` + `log_unstable.go`, without snapshots: the log keeps every entry).
+//! `log.go` + `log_unstable.go`). With compaction on, the entries up to the last snapshot
+//! are replaced by it (Raft §7): the log keeps the snapshot's index, term and image, and the
+//! entries after it.
 
 use crate::durable::Entry;
 use crate::msg::ShortCommand;
-use replog::{LogIndex, PersistSeq};
+use replog::{LogIndex, PersistSeq, SnapshotImage};
 use std::collections::VecDeque;
 use std::fmt;
 
 /// A Raft log. Index 1 is the first entry; index 0 is the empty prefix, whose term is 0.
 #[derive(Debug, Default)]
 pub struct RaftLog {
-    /// `entries[i]` is the entry at index `i + 1`.
+    /// The last index the snapshot replaces (0: no snapshot). Raft §7.
+    snapshot_index: LogIndex,
+    /// The term of the entry at `snapshot_index`.
+    snapshot_term: u64,
+    /// The state machine's image after `snapshot_index`.
+    snapshot: Option<SnapshotImage>,
+    /// `entries[i]` is the entry at index `snapshot_index + i + 1`.
     entries: Vec<Entry>,
     /// Entries `1..=durable_index` of the log as it is now are on stable storage.
     durable_index: LogIndex,
@@ -27,6 +35,9 @@ impl Clone for RaftLog {
         let mut entries = Vec::with_capacity(self.entries.capacity());
         entries.extend_from_slice(&self.entries);
         RaftLog {
+            snapshot_index: self.snapshot_index,
+            snapshot_term: self.snapshot_term,
+            snapshot: self.snapshot.clone(),
             entries,
             durable_index: self.durable_index,
             unstable: self.unstable.clone(),
@@ -36,44 +47,68 @@ impl Clone for RaftLog {
 
 impl RaftLog {
     /// A log recovered from stable storage: everything in it is durable.
-    pub(crate) fn recovered(entries: Vec<Entry>) -> Self {
-        let durable_index = entries.len() as LogIndex;
+    pub(crate) fn recovered(snapshot: Option<(LogIndex, u64, SnapshotImage)>, entries: Vec<Entry>) -> Self {
+        let (snapshot_index, snapshot_term, snapshot) = match snapshot {
+            Some((index, term, image)) => (index, term, Some(image)),
+            None => (0, 0, None),
+        };
         let log = RaftLog {
+            durable_index: snapshot_index + entries.len() as LogIndex,
+            snapshot_index,
+            snapshot_term,
+            snapshot,
             entries,
-            durable_index,
             unstable: VecDeque::new(),
         };
         log.debug_check_terms_monotonic();
         log
     }
 
-    /// Index of the last entry (0 when empty).
+    /// Index of the last entry (the snapshot's when no entry follows it; 0 when empty).
     pub fn last_index(&self) -> LogIndex {
-        self.entries.len() as LogIndex
+        self.snapshot_index + self.entries.len() as LogIndex
     }
 
     /// Term of the last entry (0 when empty).
     pub fn last_term(&self) -> u64 {
-        self.entries.last().map_or(0, |e| e.term)
+        self.entries.last().map_or(self.snapshot_term, |e| e.term)
     }
 
-    /// Term of the entry at `index`; `Some(0)` for index 0, `None` past the end.
+    /// The last index the snapshot replaces (0: none).
+    pub fn snapshot_index(&self) -> LogIndex {
+        self.snapshot_index
+    }
+
+    /// The snapshot: its last included index and term, and the image.
+    pub fn snapshot(&self) -> Option<(LogIndex, u64, &SnapshotImage)> {
+        self.snapshot
+            .as_ref()
+            .map(|image| (self.snapshot_index, self.snapshot_term, image))
+    }
+
+    /// Term of the entry at `index`; `Some(0)` for index 0, the snapshot's term at its last
+    /// included index, `None` inside the snapshot and past the end.
     pub fn term(&self, index: LogIndex) -> Option<u64> {
         match index {
-            0 => Some(0),
-            i if i <= self.last_index() => Some(self.entries[i as usize - 1].term),
+            i if i == self.snapshot_index => Some(self.snapshot_term),
+            i if i > self.snapshot_index && i <= self.last_index() => Some(self.at(i).term),
             _ => None,
         }
     }
 
-    /// The entry at `index` (1-based). Panics outside the log.
+    fn at(&self, index: LogIndex) -> &Entry {
+        &self.entries[(index - self.snapshot_index) as usize - 1]
+    }
+
+    /// The entry at `index` (1-based). Panics outside the log or inside the snapshot.
     pub fn entry(&self, index: LogIndex) -> &Entry {
         assert!(
-            index >= 1 && index <= self.last_index(),
-            "entry {index} outside the log (last index {})",
+            index > self.snapshot_index && index <= self.last_index(),
+            "entry {index} outside the log (snapshot up to {}, last index {})",
+            self.snapshot_index,
             self.last_index()
         );
-        &self.entries[index as usize - 1]
+        self.at(index)
     }
 
     /// Entries `lo..=hi` (empty when `lo > hi`).
@@ -82,15 +117,57 @@ impl RaftLog {
             return &[];
         }
         assert!(
-            lo >= 1 && hi <= self.last_index(),
-            "slice {lo}..={hi} outside the log"
+            lo > self.snapshot_index && hi <= self.last_index(),
+            "slice {lo}..={hi} outside the log (snapshot up to {})",
+            self.snapshot_index
         );
-        &self.entries[lo as usize - 1..hi as usize]
+        let base = self.snapshot_index;
+        &self.entries[(lo - base) as usize - 1..(hi - base) as usize]
     }
 
-    /// Every entry, index 1 first.
+    /// Every entry after the snapshot, the first at `snapshot_index() + 1`.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
+    }
+
+    /// Log compaction: the snapshot `image` replaces the entries up through `index`, whose
+    /// term is `term`; the entries after it stay. Reference: Raft §7.
+    pub(crate) fn compact(&mut self, index: LogIndex, term: u64, image: SnapshotImage) {
+        assert!(
+            index > self.snapshot_index && index <= self.last_index(),
+            "compaction at {index} outside the log ({}..={})",
+            self.snapshot_index,
+            self.last_index()
+        );
+        debug_assert_eq!(self.term(index), Some(term));
+        self.entries.drain(..(index - self.snapshot_index) as usize);
+        self.snapshot_index = index;
+        self.snapshot_term = term;
+        self.snapshot = Some(image);
+    }
+
+    /// A snapshot from the leader: if the log holds the snapshot's last entry, the entries
+    /// after it stay; otherwise the whole log is discarded. Reference: Raft §7 (Figure 13,
+    /// receiver rules 6 and 7).
+    pub(crate) fn install(&mut self, index: LogIndex, term: u64, image: SnapshotImage) {
+        if index <= self.last_index() && self.term(index) == Some(term) {
+            self.compact(index, term, image);
+            return;
+        }
+        self.entries.clear();
+        self.snapshot_index = index;
+        self.snapshot_term = term;
+        self.snapshot = Some(image);
+        for (_, last) in self.unstable.iter_mut() {
+            *last = (*last).min(index);
+        }
+        self.durable_index = self.durable_index.min(index);
+    }
+
+    /// A checkpoint (persist `seq`) writes the whole log as it is now.
+    pub(crate) fn on_checkpoint(&mut self, seq: PersistSeq) {
+        debug_assert!(self.unstable.back().is_none_or(|&(s, _)| s < seq));
+        self.unstable.push_back((seq, self.last_index()));
     }
 
     /// The terms of every entry, index 1 first (for tests and traces).
@@ -129,7 +206,12 @@ impl RaftLog {
         if from > self.last_index() {
             return;
         }
-        self.entries.truncate(from as usize - 1);
+        assert!(
+            from > self.snapshot_index,
+            "truncation at {from}, inside the snapshot (up to {})",
+            self.snapshot_index
+        );
+        self.entries.truncate((from - self.snapshot_index) as usize - 1);
         let keep = from - 1;
         // A persist still in flight wrote entries that no longer exist; when it completes
         // it makes durable only what survives of them.
@@ -161,17 +243,24 @@ impl RaftLog {
     /// Reference: Raft §5.3 (fast backtracking, the follower's side).
     pub fn first_index_of_term(&self, term: u64, at: LogIndex) -> LogIndex {
         debug_assert_eq!(self.term(at), Some(term));
-        let upto = &self.entries[..at as usize];
-        upto.partition_point(|e| e.term < term) as LogIndex + 1
+        let upto = &self.entries[..(at - self.snapshot_index) as usize];
+        self.snapshot_index + upto.partition_point(|e| e.term < term) as LogIndex + 1
     }
 
     /// The last index at or before `at` whose entry has `term`, if the log holds that term
     /// there. Reference: Raft §5.3 (fast backtracking, the leader's side).
     pub fn last_index_of_term(&self, term: u64, at: LogIndex) -> Option<LogIndex> {
         let at = at.min(self.last_index());
-        let upto = &self.entries[..at as usize];
+        if at < self.snapshot_index {
+            return None;
+        }
+        let upto = &self.entries[..(at - self.snapshot_index) as usize];
         let p = upto.partition_point(|e| e.term <= term);
-        (p > 0 && upto[p - 1].term == term).then_some(p as LogIndex)
+        if p > 0 && upto[p - 1].term == term {
+            Some(self.snapshot_index + p as LogIndex)
+        } else {
+            (p == 0 && self.snapshot_index > 0 && self.snapshot_term == term).then_some(self.snapshot_index)
+        }
     }
 
     fn debug_check_terms_monotonic(&self) {
@@ -187,9 +276,13 @@ impl RaftLog {
 impl fmt::Display for RaftLog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "[")?;
+        if self.snapshot_index > 0 {
+            write!(f, "snapshot:{}@t{}", self.snapshot_index, self.snapshot_term)?;
+        }
         for (i, e) in self.entries.iter().enumerate() {
-            let sep = if i == 0 { "" } else { ", " };
-            write!(f, "{sep}{}@t{} {}", i + 1, e.term, ShortCommand(&e.cmd))?;
+            let sep = if i == 0 && self.snapshot_index == 0 { "" } else { ", " };
+            let index = self.snapshot_index + i as LogIndex + 1;
+            write!(f, "{sep}{index}@t{} {}", e.term, ShortCommand(&e.cmd))?;
         }
         write!(f, "] durable:{}", self.durable_index)
     }
@@ -202,6 +295,7 @@ mod tests {
 
     fn log_of(terms: &[u64]) -> RaftLog {
         RaftLog::recovered(
+            None,
             terms
                 .iter()
                 .map(|&term| Entry {
@@ -220,6 +314,28 @@ mod tests {
         assert_eq!(log.last_index_of_term(4, 10), Some(5));
         assert_eq!(log.last_index_of_term(4, 4), Some(4));
         assert_eq!(log.last_index_of_term(3, 10), None);
+    }
+
+    #[test]
+    fn after_compaction_indices_and_terms_are_unchanged() {
+        let mut log = log_of(&[1, 1, 2, 2, 3]);
+        log.compact(3, 2, SnapshotImage::new(vec![7]));
+        assert_eq!((log.last_index(), log.last_term()), (5, 3));
+        assert_eq!(
+            [log.term(2), log.term(3), log.term(4), log.term(6)],
+            [None, Some(2), Some(2), None]
+        );
+        assert_eq!(log.slice(4, 5).len(), 2);
+        assert_eq!(log.first_index_of_term(2, 4), 4);
+        assert_eq!(log.last_index_of_term(2, 5), Some(4));
+        assert_eq!(log.last_index_of_term(2, 3), Some(3));
+    }
+
+    #[test]
+    fn a_snapshot_that_does_not_match_the_log_discards_it() {
+        let mut log = log_of(&[1, 1, 1]);
+        log.install(5, 4, SnapshotImage::new(vec![]));
+        assert_eq!((log.last_index(), log.last_term(), log.entries().len()), (5, 4, 0));
     }
 
     #[test]

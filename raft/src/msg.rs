@@ -28,6 +28,43 @@ pub enum Message {
     PreVote(RequestVote),
     /// The answer to a PreVote: when granted, `term` echoes the term asked about.
     PreVoteResponse(RequestVoteResponse),
+    /// Invoked by the leader to send a follower a chunk of its snapshot, when the entries
+    /// the follower needs are compacted. Reference: Raft §7.
+    InstallSnapshot(InstallSnapshot),
+    /// The result of an InstallSnapshot.
+    InstallSnapshotResponse(InstallSnapshotResponse),
+}
+
+/// InstallSnapshot arguments (§7, Figure 13), with the image's total `size` so the follower
+/// knows when the last chunk arrived (Figure 13's `done`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InstallSnapshot {
+    /// The leader's term.
+    pub term: u64,
+    /// The snapshot replaces all entries up through and including this index.
+    pub last_included_index: LogIndex,
+    /// Term of `last_included_index`.
+    pub last_included_term: u64,
+    /// Byte offset of this chunk in the image.
+    pub offset: u64,
+    /// The image's size in bytes.
+    pub size: u64,
+    /// Raw bytes of the chunk, starting at `offset` (at most `snapshot_chunk_bytes`).
+    pub data: Vec<u8>,
+}
+
+/// InstallSnapshot results (§7, Figure 13's `term`), with what a chunked transfer needs: how
+/// many bytes of the image the follower holds, and whether it installed it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallSnapshotResponse {
+    /// `current_term`, for the leader to update itself.
+    pub term: u64,
+    /// The snapshot this answers.
+    pub last_included_index: LogIndex,
+    /// Bytes of the image the follower holds in order: the leader sends from here.
+    pub received: u64,
+    /// The follower's log now matches the leader's up to `last_included_index`.
+    pub installed: bool,
 }
 
 /// RequestVote arguments (Figure 2).
@@ -93,6 +130,8 @@ impl Message {
             Message::RequestVoteResponse(m) | Message::PreVoteResponse(m) => m.term,
             Message::AppendEntries(m) => m.term,
             Message::AppendEntriesResponse(m) => m.term,
+            Message::InstallSnapshot(m) => m.term,
+            Message::InstallSnapshotResponse(m) => m.term,
         }
     }
 
@@ -152,6 +191,24 @@ impl fmt::Display for Message {
                     )
                 }
             }
+            Message::InstallSnapshot(m) => write!(
+                f,
+                "InstallSnapshot{{term:{}, last:{}@t{}, bytes:{}..{} of {}}}",
+                m.term,
+                m.last_included_index,
+                m.last_included_term,
+                m.offset,
+                m.offset + m.data.len() as u64,
+                m.size
+            ),
+            Message::InstallSnapshotResponse(m) => write!(
+                f,
+                "InstallSnapshotResponse{{term:{}, last:{}, received:{}{}}}",
+                m.term,
+                m.last_included_index,
+                m.received,
+                if m.installed { ", installed" } else { "" }
+            ),
         }
     }
 }
@@ -193,12 +250,27 @@ impl fmt::Display for ShortCommand<'_> {
 
 impl WireSize for Message {
     fn wire_size(&self) -> usize {
-        // postcard writes the variant index as a varint; six variants fit in one byte.
+        // postcard writes the variant index as a varint; eight variants fit in one byte.
         1 + match self {
             Message::RequestVote(m) | Message::PreVote(m) => m.wire_size(),
             Message::RequestVoteResponse(m) | Message::PreVoteResponse(m) => m.wire_size(),
             Message::AppendEntries(m) => m.wire_size(),
             Message::AppendEntriesResponse(m) => m.wire_size(),
+            Message::InstallSnapshot(m) => {
+                m.term.wire_size()
+                    + m.last_included_index.wire_size()
+                    + m.last_included_term.wire_size()
+                    + m.offset.wire_size()
+                    + m.size.wire_size()
+                    + m.data.len().wire_size()
+                    + m.data.len()
+            }
+            Message::InstallSnapshotResponse(m) => {
+                m.term.wire_size()
+                    + m.last_included_index.wire_size()
+                    + m.received.wire_size()
+                    + m.installed.wire_size()
+            }
         }
     }
 }

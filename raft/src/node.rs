@@ -7,9 +7,10 @@
 
 use crate::durable::{Entry, Record};
 use crate::log::RaftLog;
-use crate::msg::{AppendEntriesResponse, Message, RequestVoteResponse};
+use crate::msg::{AppendEntriesResponse, InstallSnapshotResponse, Message, RequestVoteResponse};
 use crate::progress::Progress;
 use crate::recovery;
+use crate::snapshot::IncomingSnapshot;
 use replog::rng::{DetRng, RngExt, rng_for};
 use replog::{
     Action, Command, Epoch, LogIndex, Nanos, NodeId, NotLeader, PersistSeq, ProtocolConfig, ReplicatedLog,
@@ -82,6 +83,9 @@ pub struct RaftNode {
     /// Position in `actions` of the Persist that records issued during this call join.
     open_persist: Option<usize>,
     pub(crate) actions: Vec<Action<Message, Record>>,
+
+    /// Followers: the snapshot whose chunks are arriving (Raft §7).
+    pub(crate) incoming_snapshot: Option<IncomingSnapshot>,
 }
 
 impl RaftNode {
@@ -155,6 +159,16 @@ impl RaftNode {
             seq,
             records: vec![record],
         });
+        seq
+    }
+
+    /// Issues a checkpoint (`records` replace every record before them) under its own
+    /// sequence number; records issued after it in this call go to a new Persist.
+    pub(crate) fn issue_checkpoint(&mut self, records: Vec<Record>) -> PersistSeq {
+        self.open_persist = None;
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.actions.push(Action::Checkpoint { seq, records });
         seq
     }
 
@@ -332,9 +346,20 @@ impl RaftNode {
                 }),
                 None,
             ),
+            Message::InstallSnapshot(m) => self.send(
+                from,
+                Message::InstallSnapshotResponse(InstallSnapshotResponse {
+                    term,
+                    last_included_index: m.last_included_index,
+                    received: 0,
+                    installed: false,
+                }),
+                None,
+            ),
             Message::RequestVoteResponse(_)
             | Message::PreVoteResponse(_)
-            | Message::AppendEntriesResponse(_) => {}
+            | Message::AppendEntriesResponse(_)
+            | Message::InstallSnapshotResponse(_) => {}
         }
     }
 
@@ -350,13 +375,14 @@ impl RaftNode {
     /// What a leader does with a message of its own term.
     fn step_leader(&mut self, now_ns: Nanos, from: NodeId, msg: Message) {
         match msg {
-            Message::AppendEntries(_) => {
+            Message::AppendEntries(_) | Message::InstallSnapshot(_) => {
                 panic!(
                     "{:?}: AppendEntries from {from:?} in term {}, which this node leads: two leaders in one term",
                     self.id, self.current_term
                 )
             }
             Message::AppendEntriesResponse(resp) => self.handle_append_entries_response(now_ns, from, resp),
+            Message::InstallSnapshotResponse(resp) => self.handle_install_snapshot_response(now_ns, from, resp),
             Message::RequestVote(req) => self.handle_request_vote(now_ns, from, req),
             Message::PreVote(req) => self.handle_pre_vote(now_ns, from, req),
             // Answers from the election this node already won.
@@ -374,6 +400,10 @@ impl RaftNode {
                 self.become_follower(now_ns, self.current_term, Some(from));
                 self.handle_append_entries(now_ns, from, ae);
             }
+            Message::InstallSnapshot(m) => {
+                self.become_follower(now_ns, self.current_term, Some(from));
+                self.handle_install_snapshot(now_ns, from, m);
+            }
             Message::RequestVote(req) => self.handle_request_vote(now_ns, from, req),
             Message::PreVote(req) => self.handle_pre_vote(now_ns, from, req),
             Message::RequestVoteResponse(resp) if self.role == Role::Candidate => {
@@ -384,7 +414,8 @@ impl RaftNode {
             }
             Message::RequestVoteResponse(_)
             | Message::PreVoteResponse(_)
-            | Message::AppendEntriesResponse(_) => {}
+            | Message::AppendEntriesResponse(_)
+            | Message::InstallSnapshotResponse(_) => {}
         }
     }
 
@@ -392,11 +423,13 @@ impl RaftNode {
     fn step_follower(&mut self, now_ns: Nanos, from: NodeId, msg: Message) {
         match msg {
             Message::AppendEntries(ae) => self.handle_append_entries(now_ns, from, ae),
+            Message::InstallSnapshot(m) => self.handle_install_snapshot(now_ns, from, m),
             Message::RequestVote(req) => self.handle_request_vote(now_ns, from, req),
             Message::PreVote(req) => self.handle_pre_vote(now_ns, from, req),
             Message::RequestVoteResponse(_)
             | Message::PreVoteResponse(_)
-            | Message::AppendEntriesResponse(_) => {}
+            | Message::AppendEntriesResponse(_)
+            | Message::InstallSnapshotResponse(_) => {}
         }
     }
 }
@@ -426,7 +459,7 @@ impl ReplicatedLog for RaftNode {
             safety_asserts: !(bugs.raft_commit_old_terms_by_count || bugs.ack_before_quorum),
             current_term: state.current_term,
             voted_for: state.voted_for,
-            log: RaftLog::recovered(state.entries),
+            log: RaftLog::recovered(state.snapshot, state.entries),
             commit_index: 0,
             last_applied: 0,
             role: Role::Follower,
@@ -445,7 +478,15 @@ impl ReplicatedLog for RaftNode {
             durable_seq: 0,
             open_persist: None,
             actions: Vec::new(),
+            incoming_snapshot: None,
         };
+        // The state machine is volatile: it starts from the snapshot, if there is one.
+        if let Some((index, _, image)) = node.log.snapshot() {
+            let image = image.clone();
+            node.commit_index = index;
+            node.last_applied = index;
+            node.actions.push(Action::Restore { index, image });
+        }
         node.randomize_election_timeout();
         tracing::debug!(node = ?id, term = node.current_term, last_index = node.log.last_index(), "boot");
         node
@@ -485,7 +526,9 @@ impl ReplicatedLog for RaftNode {
                 // A pre-vote changes no term: it asks about a term nobody has entered.
                 Message::PreVote(_) => {}
                 Message::PreVoteResponse(r) if r.vote_granted => {}
-                Message::AppendEntries(_) => self.become_follower(now_ns, term, Some(from)),
+                Message::AppendEntries(_) | Message::InstallSnapshot(_) => {
+                    self.become_follower(now_ns, term, Some(from))
+                }
                 _ => self.become_follower(now_ns, term, None),
             }
         } else if term < self.current_term {
@@ -564,6 +607,11 @@ impl ReplicatedLog for RaftNode {
             Role::Candidate => self.on_own_vote_durable(now_ns, upto),
             Role::Follower | Role::PreCandidate => {}
         }
+    }
+
+    /// Log compaction. Reference: Raft §7.
+    fn compact(&mut self, index: LogIndex, image: replog::SnapshotImage) {
+        self.take_snapshot(index, image);
     }
 
     fn status(&self) -> Status {

@@ -23,6 +23,9 @@ pub enum ProgressState {
     Probe,
     /// Streaming entries, pipelined up to the in-flight window.
     Replicate,
+    /// The entries the follower needs are compacted: sending the snapshot, one chunk at a
+    /// time (Raft §7).
+    Snapshot,
 }
 
 /// The leader's view of one follower.
@@ -45,6 +48,10 @@ pub struct Progress {
     window_moved_ns: Nanos,
     /// When the follower last answered an AppendEntries in this term (CheckQuorum, thesis §6.2).
     pub last_heard_ns: Nanos,
+    /// Snapshot: the last included index of the snapshot being sent.
+    pub snapshot_index: LogIndex,
+    /// Snapshot: bytes of the image the follower confirmed; the next chunk starts here.
+    pub snapshot_offset: u64,
 }
 
 impl Progress {
@@ -62,13 +69,15 @@ impl Progress {
             max_inflight,
             window_moved_ns: now_ns,
             last_heard_ns: now_ns,
+            snapshot_index: 0,
+            snapshot_offset: 0,
         }
     }
 
     /// Whether the leader must hold further AppendEntries to this follower.
     pub fn is_paused(&self) -> bool {
         match self.state {
-            ProgressState::Probe => self.probe_sent,
+            ProgressState::Probe | ProgressState::Snapshot => self.probe_sent,
             ProgressState::Replicate => self.inflight.len() >= self.max_inflight,
         }
     }
@@ -82,7 +91,7 @@ impl Progress {
     /// `last < next_index`) went out.
     pub(crate) fn on_sent(&mut self, last: LogIndex, now_ns: Nanos) {
         match self.state {
-            ProgressState::Probe => self.probe_sent = true,
+            ProgressState::Probe | ProgressState::Snapshot => self.probe_sent = true,
             ProgressState::Replicate => {
                 assert!(
                     last >= self.next_index,
@@ -113,6 +122,9 @@ impl Progress {
                     self.become_replicate(now_ns);
                 }
             }
+            // An acknowledgement from before the transfer started; the snapshot's own
+            // answers end it (`on_snapshot_installed`).
+            ProgressState::Snapshot => {}
             ProgressState::Replicate => {
                 let before = self.inflight.len();
                 while self.inflight.front().is_some_and(|&last| last <= index) {
@@ -148,11 +160,43 @@ impl Progress {
         self.window_moved_ns = now_ns;
     }
 
-    /// A heartbeat is due: lets the probe go out again in case it was lost.
+    /// A heartbeat is due: lets the probe (or the snapshot chunk) go out again in case it
+    /// was lost.
     pub(crate) fn unpause_probe(&mut self) {
-        if self.state == ProgressState::Probe {
+        if matches!(self.state, ProgressState::Probe | ProgressState::Snapshot) {
             self.probe_sent = false;
         }
+    }
+
+    /// Starts sending the snapshot that ends at `index`, from its first byte.
+    /// Reference: Raft §7 ("the leader must occasionally send snapshots to followers that
+    /// lag behind").
+    pub(crate) fn become_snapshot(&mut self, index: LogIndex) {
+        self.state = ProgressState::Snapshot;
+        self.snapshot_index = index;
+        self.snapshot_offset = 0;
+        self.probe_sent = false;
+        self.inflight.clear();
+    }
+
+    /// The follower holds `received` bytes of the image: the next chunk starts there (a
+    /// duplicated answer changes nothing; an earlier offset means the follower started over).
+    pub(crate) fn on_snapshot_received(&mut self, received: u64) {
+        if received != self.snapshot_offset {
+            self.snapshot_offset = received;
+            self.probe_sent = false;
+        }
+    }
+
+    /// The follower installed the snapshot ending at `index`: its log matches up to there,
+    /// and the leader probes from the index after it. Returns whether `match_index` advanced.
+    pub(crate) fn on_snapshot_installed(&mut self, index: LogIndex) -> bool {
+        let advanced = index > self.match_index;
+        self.match_index = self.match_index.max(index);
+        self.state = ProgressState::Probe;
+        self.next_index = self.match_index + 1;
+        self.probe_sent = false;
+        advanced
     }
 
     /// Whether the window has been waiting for an acknowledgement for `timeout_ns`.

@@ -6,14 +6,23 @@
 //! to RPCs"), Figure 2.
 
 use crate::durable::{Entry, Record};
-use replog::{LogIndex, NodeId};
+use replog::{LogIndex, NodeId, SnapshotImage};
 
 /// Figure 2's persistent state, as the records left it.
 #[derive(Debug, Default)]
 pub struct Recovered {
     pub current_term: u64,
     pub voted_for: Option<NodeId>,
+    /// The latest snapshot: (last included index, its term, the image). Raft §7.
+    pub snapshot: Option<(LogIndex, u64, SnapshotImage)>,
+    /// The entries after the snapshot (from index 1 without one).
     pub entries: Vec<Entry>,
+}
+
+impl Recovered {
+    fn snapshot_index(&self) -> LogIndex {
+        self.snapshot.as_ref().map_or(0, |s| s.0)
+    }
 }
 
 /// Replays `records` in the order they were persisted.
@@ -40,7 +49,7 @@ pub fn replay(records: Vec<Record>) -> Recovered {
                 state.voted_for = voted_for;
             }
             Record::Entries { first_index, entries } => {
-                let next = state.entries.len() as LogIndex + 1;
+                let next = state.snapshot_index() + state.entries.len() as LogIndex + 1;
                 assert_eq!(
                     first_index, next,
                     "WAL: entries at {first_index} do not follow the log's last index"
@@ -48,10 +57,20 @@ pub fn replay(records: Vec<Record>) -> Recovered {
                 state.entries.extend(entries);
             }
             Record::TruncateFrom { from_index } => {
-                assert!(from_index >= 1, "WAL: truncation at index 0");
+                let base = state.snapshot_index();
+                assert!(from_index > base, "WAL: truncation at {from_index}, in the snapshot (up to {base})");
                 state
                     .entries
-                    .truncate((from_index - 1).min(state.entries.len() as LogIndex) as usize);
+                    .truncate((from_index - 1 - base).min(state.entries.len() as LogIndex) as usize);
+            }
+            Record::Snapshot {
+                last_included_index,
+                last_included_term,
+                image,
+            } => {
+                // A checkpoint starts here: what follows it describes the log after it.
+                state.entries.clear();
+                state.snapshot = Some((last_included_index, last_included_term, image));
             }
         }
     }

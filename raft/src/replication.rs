@@ -61,6 +61,10 @@ impl RaftNode {
                 return;
             }
             let (next, state) = (pr.next_index, pr.state);
+            if state == ProgressState::Snapshot || next <= self.log.snapshot_index() {
+                self.send_snapshot_chunk(peer);
+                return;
+            }
             debug_assert!(
                 next <= self.released_index + 1,
                 "next_index beyond what was released"
@@ -81,8 +85,16 @@ impl RaftNode {
     /// An AppendEntries without entries at `match_index`, which the follower is known to
     /// hold: it resets the follower's election timer and carries `leader_commit`, without
     /// disturbing the pipeline. Reference: Raft §5.2 (heartbeats), §5.3.
-    fn send_heartbeat(&mut self, peer: NodeId) {
+    ///
+    /// A follower whose acknowledged prefix the leader has compacted gets no heartbeat of
+    /// its own: its window is in flight (a stalled one is reset at the next heartbeat), or
+    /// it is sent what comes next (entries, or the snapshot).
+    fn send_heartbeat(&mut self, peer: NodeId, now_ns: Nanos) {
         let match_index = self.progress[peer.index()].match_index;
+        if match_index < self.log.snapshot_index() {
+            self.send_append_entries(peer, now_ns);
+            return;
+        }
         let msg = self.append_entries_for(match_index + 1, match_index);
         self.send(peer, Message::AppendEntries(msg), None);
     }
@@ -106,7 +118,7 @@ impl RaftNode {
                 self.progress[peer.index()].last_heard_ns + self.cfg.election_timeout_min_ns > now_ns;
             let pr = &mut self.progress[peer.index()];
             match pr.state {
-                ProgressState::Probe => {
+                ProgressState::Probe | ProgressState::Snapshot => {
                     pr.unpause_probe();
                     self.send_append_entries(peer, now_ns);
                 }
@@ -119,7 +131,7 @@ impl RaftNode {
                     }
                     self.send_append_entries(peer, now_ns);
                 }
-                ProgressState::Replicate => self.send_heartbeat(peer),
+                ProgressState::Replicate => self.send_heartbeat(peer, now_ns),
             }
         }
     }
@@ -151,10 +163,20 @@ impl RaftNode {
         self.leader_heard_ns = Some(now_ns);
         self.reset_election_timer(now_ns);
 
-        let prev = ae.prev_log_index;
+        // Entries up to the snapshot are committed, so they match the leader's (Log
+        // Matching, §5.3): skip them, and check consistency where the log resumes.
+        let (mut prev, mut prev_log_term, mut entries) = (ae.prev_log_index, ae.prev_log_term, ae.entries);
+        let base = self.log.snapshot_index();
+        if prev < base {
+            let skip = (base - prev).min(entries.len() as LogIndex);
+            entries.drain(..skip as usize);
+            prev += skip;
+            prev_log_term = self.log.term(prev).unwrap_or(prev_log_term);
+        }
         let rejection = match self.log.term(prev) {
+            _ if prev < base => None,
             None => Some((0, self.log.last_index() + 1)),
-            Some(t) if t != ae.prev_log_term => Some((t, self.log.first_index_of_term(t, prev))),
+            Some(t) if t != prev_log_term => Some((t, self.log.first_index_of_term(t, prev))),
             Some(_) => None,
         };
         if let Some((conflict_term, conflict_index)) = rejection {
@@ -174,8 +196,7 @@ impl RaftNode {
             return;
         }
 
-        let count = ae.entries.len() as LogIndex;
-        let mut entries = ae.entries;
+        let count = entries.len() as LogIndex;
         let mut first_new = None;
         for (k, entry) in entries.iter().enumerate() {
             let index = prev + 1 + k as LogIndex;

@@ -12,6 +12,10 @@
 //! | [`restarted_follower_catches_up`] | restart from durable state, then catch up |
 //! | [`acknowledged_commands_survive_a_crash_of_every_node`] | durability before acknowledgement |
 //! | [`same_seed_gives_the_same_run`] | determinism |
+//!
+//! Snapshots and log compaction have their own table in [`snapshot`].
+
+pub mod snapshot;
 
 use crate::command::{CmdId, Command, Op};
 use crate::config::ProtocolConfig;
