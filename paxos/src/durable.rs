@@ -9,7 +9,7 @@
 //! fails and then restarts" (Paxos Made Simple §2.2; "an acceptor records its intended response
 //! in stable storage before actually sending the response", §2.5).
 
-use replog::{Command, Epoch, LogIndex};
+use replog::{Command, Epoch, LogIndex, SnapshotImage};
 use serde::{Deserialize, Serialize};
 
 /// One write-ahead-log record.
@@ -44,4 +44,9 @@ pub enum Record {
     /// Every slot up to `upto` is chosen, with the value the log holds for it. Always
     /// written after the records that put those values in the log.
     ChosenUpto { upto: LogIndex },
+    /// Every slot up to `upto` is chosen and replaced by `image`, the state after them
+    /// (log compaction, as Raft §7). First record of a checkpoint
+    /// (`replog::Action::Checkpoint`), which replaces every record before it; the promise,
+    /// the slots after `upto` and the chosen prefix follow it there.
+    Snapshot { upto: LogIndex, image: SnapshotImage },
 }

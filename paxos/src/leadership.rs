@@ -121,6 +121,7 @@ impl PaxosNode {
                 ballot: m.ballot,
                 chosen_upto,
                 accepted,
+                snapshot: self.promised_snapshot(m.from_slot),
             }),
             after,
         );
@@ -141,7 +142,12 @@ impl PaxosNode {
 
     /// A promise for the current candidacy: fold its reports in (the adoption rule,
     /// `Report::merge`) and act on a majority. Reference: Paxos Made Simple §2.2 phase 2(a).
-    pub(crate) fn handle_promise(&mut self, now_ns: Nanos, from: NodeId, m: Promise) {
+    pub(crate) fn handle_promise(&mut self, now_ns: Nanos, from: NodeId, mut m: Promise) {
+        let current = matches!(&self.role, RoleState::Candidate(c)
+            if m.ballot == c.ballot && c.promised_by & Self::bit(from) == 0);
+        if current && let Some(s) = m.snapshot.take() {
+            self.adopt_promised_snapshot(s);
+        }
         let RoleState::Candidate(c) = &mut self.role else {
             return;
         };

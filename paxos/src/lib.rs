@@ -89,6 +89,7 @@ pub mod node;
 pub mod progress;
 pub mod recovery;
 pub mod replication;
+pub mod snapshot;
 
 pub use durable::Record;
 pub use log::{Entry, SlotLog};

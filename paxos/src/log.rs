@@ -7,7 +7,7 @@
 //! [`chosen_upto`](SlotLog::chosen_upto) plus per-slot flags beyond it.
 
 use crate::msg::{ShortBallot, ShortCommand};
-use replog::{Command, Epoch, LogIndex};
+use replog::{Command, Epoch, LogIndex, SnapshotImage};
 use std::fmt;
 
 /// What one slot holds.
@@ -22,10 +22,15 @@ pub struct Entry {
     pub chosen: bool,
 }
 
-/// Slots 1, 2, ... and the chosen prefix.
+/// Slots 1, 2, ... and the chosen prefix. With compaction on, the slots up to the last
+/// snapshot are replaced by it (every one of them chosen).
 #[derive(Debug, Default)]
 pub struct SlotLog {
-    /// Slot `s` lives at index `s - 1`; `None` is a hole. Never ends in a hole.
+    /// The last slot the snapshot replaces (0: no snapshot).
+    base: LogIndex,
+    /// The state after every slot up to `base`.
+    snapshot: Option<SnapshotImage>,
+    /// Slot `s` lives at index `s - base - 1`; `None` is a hole. Never ends in a hole.
     slots: Vec<Option<Entry>>,
     /// Every slot up to here is chosen (and holds its value).
     chosen_upto: LogIndex,
@@ -38,6 +43,8 @@ impl Clone for SlotLog {
         let mut slots = Vec::with_capacity(self.slots.capacity());
         slots.extend_from_slice(&self.slots);
         SlotLog {
+            base: self.base,
+            snapshot: self.snapshot.clone(),
             slots,
             chosen_upto: self.chosen_upto,
         }
@@ -50,17 +57,66 @@ impl SlotLog {
         SlotLog::default()
     }
 
-    /// The entry in `slot`, if any.
-    pub fn get(&self, slot: LogIndex) -> Option<&Entry> {
-        if slot == 0 {
-            return None;
+    /// A log whose slots up to `upto` are replaced by the snapshot `image`: all chosen.
+    pub(crate) fn from_snapshot(upto: LogIndex, image: SnapshotImage) -> Self {
+        SlotLog {
+            base: upto,
+            snapshot: Some(image),
+            slots: Vec::new(),
+            chosen_upto: upto,
         }
-        self.slots.get(slot as usize - 1)?.as_ref()
     }
 
-    /// The highest slot holding a value (0 when empty).
+    /// The entry in `slot`, if any (none inside the snapshot).
+    pub fn get(&self, slot: LogIndex) -> Option<&Entry> {
+        if slot <= self.base {
+            return None;
+        }
+        self.slots.get((slot - self.base) as usize - 1)?.as_ref()
+    }
+
+    /// The highest slot holding a value (the snapshot's last when none follows; 0 when empty).
     pub fn last_slot(&self) -> LogIndex {
-        self.slots.len() as LogIndex
+        self.base + self.slots.len() as LogIndex
+    }
+
+    /// The last slot the snapshot replaces (0: none).
+    pub fn snapshot_upto(&self) -> LogIndex {
+        self.base
+    }
+
+    /// The snapshot: the last slot it replaces and the image.
+    pub fn snapshot(&self) -> Option<(LogIndex, &SnapshotImage)> {
+        self.snapshot.as_ref().map(|image| (self.base, image))
+    }
+
+    /// Log compaction: the snapshot `image` replaces every slot up to `upto`, which must be
+    /// chosen. Reference: Raft §7, applied to the chosen prefix.
+    pub(crate) fn compact(&mut self, upto: LogIndex, image: SnapshotImage) {
+        assert!(
+            upto > self.base && upto <= self.chosen_upto,
+            "compaction up to {upto} outside the chosen prefix ({}..={})",
+            self.base,
+            self.chosen_upto
+        );
+        self.slots.drain(..(upto - self.base) as usize);
+        self.base = upto;
+        self.snapshot = Some(image);
+    }
+
+    /// A snapshot of the chosen prefix up to `upto` from a peer: it replaces every slot up to
+    /// there; the slots after it stay.
+    pub(crate) fn install(&mut self, upto: LogIndex, image: SnapshotImage) {
+        assert!(upto > self.chosen_upto, "installing a snapshot inside the chosen prefix");
+        let drop = ((upto - self.base) as usize).min(self.slots.len());
+        self.slots.drain(..drop);
+        self.base = upto;
+        self.snapshot = Some(image);
+        self.chosen_upto = upto;
+        while self.slots.last().is_some_and(Option::is_none) {
+            self.slots.pop();
+        }
+        self.advance_chosen();
     }
 
     /// The contiguous chosen prefix.
@@ -74,8 +130,8 @@ impl SlotLog {
     }
 
     fn slot_mut(&mut self, slot: LogIndex) -> &mut Option<Entry> {
-        assert!(slot >= 1, "slots start at 1");
-        let i = slot as usize - 1;
+        assert!(slot > self.base, "slot {slot} is inside the snapshot (up to {})", self.base);
+        let i = (slot - self.base) as usize - 1;
         if i >= self.slots.len() {
             self.slots.resize(i + 1, None);
         }
@@ -85,7 +141,12 @@ impl SlotLog {
     /// Stores `cmd` as accepted in `slot` at `ballot`. A slot known to be chosen keeps its
     /// value: Paxos guarantees every later proposal carries the same one (Paxos Made Simple
     /// §2.2, P2b), and the assertion checks it.
+    ///
+    /// A slot inside the snapshot is chosen and its value is gone: nothing to store.
     pub fn accept(&mut self, slot: LogIndex, ballot: Epoch, cmd: Command) {
+        if slot <= self.base {
+            return;
+        }
         match self.slot_mut(slot) {
             Some(e) if e.chosen => assert!(
                 e.cmd == cmd,
@@ -113,6 +174,9 @@ impl SlotLog {
     /// different one is an agreement violation. A value learned without being accepted gets
     /// the null ballot: its chosen flag, not its ballot, is what a promise reports.
     pub fn learn(&mut self, slot: LogIndex, cmd: Command) {
+        if slot <= self.base {
+            return;
+        }
         let entry = self.slot_mut(slot);
         match entry {
             Some(e) if e.chosen => assert!(
@@ -133,6 +197,9 @@ impl SlotLog {
 
     /// Marks the value already in `slot` as chosen.
     pub fn mark_chosen(&mut self, slot: LogIndex) {
+        if slot <= self.base {
+            return;
+        }
         let entry = self
             .slot_mut(slot)
             .as_mut()
@@ -160,12 +227,13 @@ impl SlotLog {
 
     /// The slots from `from` on that hold a value, in order.
     pub fn entries_from(&self, from: LogIndex) -> impl Iterator<Item = (LogIndex, &Entry)> {
-        let start = from.max(1) as usize - 1;
+        let base = self.base;
+        let start = (from.max(base + 1) - base) as usize - 1;
         self.slots
             .iter()
             .enumerate()
             .skip(start)
-            .filter_map(|(i, e)| Some((i as LogIndex + 1, e.as_ref()?)))
+            .filter_map(move |(i, e)| Some((base + i as LogIndex + 1, e.as_ref()?)))
     }
 
     /// The commands in `first..=last`, every one of which must hold a value.
@@ -186,8 +254,12 @@ impl SlotLog {
 impl fmt::Display for SlotLog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "[")?;
+        if self.base > 0 {
+            write!(f, "snapshot:{}", self.base)?;
+        }
         for (i, slot) in self.slots.iter().enumerate() {
-            let sep = if i == 0 { "" } else { ", " };
+            let sep = if i == 0 && self.base == 0 { "" } else { ", " };
+            let i = i + self.base as usize;
             match slot {
                 Some(e) => {
                     let chosen = if e.chosen || (i as LogIndex) < self.chosen_upto {

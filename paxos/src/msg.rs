@@ -8,7 +8,7 @@
 //! answered for replies, so a proposer can tell a current answer from a stale one.
 
 use replog::wire::WireSize;
-use replog::{Command, Epoch, LogIndex, Op};
+use replog::{Command, Epoch, LogIndex, Op, SnapshotImage};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -38,6 +38,47 @@ pub enum Message {
     Learn(Learn),
     /// The answer to a `Learn`.
     Learned(Learned),
+    /// Catch-up of a compacted chosen prefix: a chunk of the leader's snapshot (the state
+    /// after every slot up to `upto`). Reference: Paxos Made Simple §2.3, with Raft §7's
+    /// snapshot in place of the values.
+    LearnSnapshot(LearnSnapshot),
+    /// The answer to a `LearnSnapshot`.
+    LearnedSnapshot(LearnedSnapshot),
+}
+
+/// A chunk of the leader's snapshot of the chosen prefix up to `upto`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LearnSnapshot {
+    /// The sender's ballot.
+    pub ballot: Epoch,
+    /// The snapshot covers every slot up to here.
+    pub upto: LogIndex,
+    /// Byte offset of this chunk in the image.
+    pub offset: u64,
+    /// The image's size in bytes.
+    pub size: u64,
+    /// At most `snapshot_chunk_bytes` bytes of the image, from `offset`.
+    pub data: Vec<u8>,
+}
+
+/// The answer to a `LearnSnapshot`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LearnedSnapshot {
+    /// The `LearnSnapshot`'s ballot.
+    pub ballot: Epoch,
+    /// The snapshot this answers.
+    pub upto: LogIndex,
+    /// Bytes of the image the learner holds in order: the leader sends from here.
+    pub received: u64,
+    /// The learner's chosen prefix afterwards (at least `upto` once installed).
+    pub chosen_upto: LogIndex,
+}
+
+/// A compacted chosen prefix, reported whole in a promise to a candidate behind it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromisedSnapshot {
+    pub upto: LogIndex,
+    pub image: SnapshotImage,
 }
 
 /// Phase 1(a): "prepare request with number n", sent once for all slots from `from_slot`.
@@ -71,6 +112,9 @@ pub struct Promise {
     pub chosen_upto: LogIndex,
     /// Every slot at or above the prepare's `from_slot` holding a value, in slot order.
     pub accepted: Vec<PromisedSlot>,
+    /// The acceptor's snapshot, when it compacted slots at or above `from_slot`: the values
+    /// of those slots exist only as the state they produced (all of them chosen).
+    pub snapshot: Option<PromisedSnapshot>,
 }
 
 /// A request was turned down because the acceptor promised a higher ballot.
@@ -164,6 +208,8 @@ impl Message {
             Message::HeartbeatReply(m) => m.ballot,
             Message::Learn(m) => m.ballot,
             Message::Learned(m) => m.ballot,
+            Message::LearnSnapshot(m) => m.ballot,
+            Message::LearnedSnapshot(m) => m.ballot,
         }
     }
 }
@@ -232,6 +278,20 @@ impl fmt::Display for Message {
                 )?;
                 write_missing(f, m.missing_from)
             }
+            Message::LearnSnapshot(m) => write!(
+                f,
+                "LearnSnapshot{{ballot:{}, upto:{}, bytes:{}..{} of {}}}",
+                m.ballot,
+                m.upto,
+                m.offset,
+                m.offset + m.data.len() as u64,
+                m.size
+            ),
+            Message::LearnedSnapshot(m) => write!(
+                f,
+                "LearnedSnapshot{{ballot:{}, upto:{}, received:{}, chosen_upto:{}}}",
+                m.ballot, m.upto, m.received, m.chosen_upto
+            ),
         }
     }
 }
@@ -295,10 +355,18 @@ impl fmt::Display for ShortCommand<'_> {
 
 impl WireSize for Message {
     fn wire_size(&self) -> usize {
-        // postcard writes the variant index as a varint; nine variants fit in one byte.
+        // postcard writes the variant index as a varint; eleven variants fit in one byte.
         1 + match self {
             Message::Prepare(m) => m.ballot.wire_size() + m.from_slot.wire_size(),
-            Message::Promise(m) => m.ballot.wire_size() + m.chosen_upto.wire_size() + m.accepted.wire_size(),
+            Message::Promise(m) => {
+                m.ballot.wire_size()
+                    + m.chosen_upto.wire_size()
+                    + m.accepted.wire_size()
+                    + 1
+                    + m.snapshot
+                        .as_ref()
+                        .map_or(0, |s| s.upto.wire_size() + s.image.wire_size())
+            }
             Message::Nack(m) => m.ballot.wire_size() + m.promised.wire_size(),
             Message::Accept(m) => {
                 m.ballot.wire_size()
@@ -321,6 +389,17 @@ impl WireSize for Message {
                     + m.last_slot.wire_size()
                     + m.chosen_upto.wire_size()
                     + m.missing_from.wire_size()
+            }
+            Message::LearnSnapshot(m) => {
+                m.ballot.wire_size()
+                    + m.upto.wire_size()
+                    + m.offset.wire_size()
+                    + m.size.wire_size()
+                    + m.data.len().wire_size()
+                    + m.data.len()
+            }
+            Message::LearnedSnapshot(m) => {
+                m.ballot.wire_size() + m.upto.wire_size() + m.received.wire_size() + m.chosen_upto.wire_size()
             }
         }
     }

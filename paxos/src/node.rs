@@ -24,6 +24,7 @@ use crate::log::SlotLog;
 use crate::msg::{Message, Nack};
 use crate::progress::Progress;
 use crate::recovery;
+use crate::snapshot::IncomingSnapshot;
 use replog::rng::{DetRng, rng_for};
 use replog::{
     Action, Command, Epoch, LogIndex, Nanos, NodeId, NotLeader, PersistSeq, ProtocolConfig, ReplicatedLog,
@@ -186,6 +187,9 @@ pub struct PaxosNode {
     /// The chosen prefix covered by the last `ChosenUpto` record issued.
     pub(crate) chosen_mark_issued: LogIndex,
     pub(crate) actions: Vec<Action<Message, Record>>,
+
+    /// The snapshot whose chunks are arriving (catch-up by snapshot).
+    pub(crate) incoming_snapshot: Option<IncomingSnapshot>,
 }
 
 impl PaxosNode {
@@ -310,12 +314,17 @@ impl PaxosNode {
     /// to a reply to one).
     fn is_request(msg: &Message) -> bool {
         match msg {
-            Message::Prepare(_) | Message::Accept(_) | Message::Heartbeat(_) | Message::Learn(_) => true,
+            Message::Prepare(_)
+            | Message::Accept(_)
+            | Message::Heartbeat(_)
+            | Message::Learn(_)
+            | Message::LearnSnapshot(_) => true,
             Message::Promise(_)
             | Message::Nack(_)
             | Message::Accepted(_)
             | Message::HeartbeatReply(_)
-            | Message::Learned(_) => false,
+            | Message::Learned(_)
+            | Message::LearnedSnapshot(_) => false,
         }
     }
 
@@ -337,11 +346,13 @@ impl PaxosNode {
             Message::Accept(m) => self.handle_accept(now_ns, from, m),
             Message::Heartbeat(m) => self.handle_heartbeat(now_ns, from, m),
             Message::Learn(m) => self.handle_learn(now_ns, from, m),
+            Message::LearnSnapshot(m) => self.handle_learn_snapshot(now_ns, from, m),
             Message::Promise(_)
             | Message::Nack(_)
             | Message::Accepted(_)
             | Message::HeartbeatReply(_)
-            | Message::Learned(_) => {}
+            | Message::Learned(_)
+            | Message::LearnedSnapshot(_) => {}
         }
     }
 
@@ -355,7 +366,12 @@ impl PaxosNode {
             Message::Accept(m) => self.handle_accept(now_ns, from, m),
             Message::Heartbeat(m) => self.handle_heartbeat(now_ns, from, m),
             Message::Learn(m) => self.handle_learn(now_ns, from, m),
-            Message::Nack(_) | Message::Accepted(_) | Message::HeartbeatReply(_) | Message::Learned(_) => {}
+            Message::LearnSnapshot(m) => self.handle_learn_snapshot(now_ns, from, m),
+            Message::Nack(_)
+            | Message::Accepted(_)
+            | Message::HeartbeatReply(_)
+            | Message::Learned(_)
+            | Message::LearnedSnapshot(_) => {}
         }
     }
 
@@ -370,8 +386,10 @@ impl PaxosNode {
             Message::Accept(m) => self.handle_accept(now_ns, from, m),
             Message::Heartbeat(m) => self.handle_heartbeat(now_ns, from, m),
             Message::Learn(m) => self.handle_learn(now_ns, from, m),
-            // Late promises (phase 1 is over) and nacks of ballots no higher than ours.
-            Message::Promise(_) | Message::Nack(_) => {}
+            Message::LearnedSnapshot(m) => self.handle_learned_snapshot(now_ns, from, m),
+            // Late promises (phase 1 is over), nacks of ballots no higher than ours, and a
+            // snapshot at our own ballot (only this node sends those).
+            Message::Promise(_) | Message::Nack(_) | Message::LearnSnapshot(_) => {}
         }
     }
 
@@ -414,8 +432,15 @@ impl ReplicatedLog for PaxosNode {
             last_seq: 0,
             durable_seq: 0,
             actions: Vec::new(),
+            incoming_snapshot: None,
         };
-        // The state machine is volatile: replay the durable chosen prefix into it.
+        // The state machine is volatile: start it from the snapshot, if there is one, and
+        // replay the durable chosen prefix after it into it.
+        if let Some((upto, image)) = node.log.snapshot() {
+            let image = image.clone();
+            node.applied = upto;
+            node.actions.push(Action::Restore { index: upto, image });
+        }
         node.apply_chosen();
         node
     }
@@ -519,6 +544,11 @@ impl ReplicatedLog for PaxosNode {
             RoleState::Leader(_) => self.on_own_accepts_durable(now_ns),
             RoleState::Follower => {}
         }
+    }
+
+    /// Log compaction. Reference: Raft §7, applied to the chosen prefix.
+    fn compact(&mut self, index: LogIndex, image: replog::SnapshotImage) {
+        self.take_snapshot(index, image);
     }
 
     fn status(&self) -> Status {

@@ -45,6 +45,10 @@ pub struct Progress {
     /// Gap detection: the highest missing slot this follower reported that the leader
     /// rewound to (0: none at this ballot). Reports at or below it are not acted on again.
     pub(crate) gap_rewound: LogIndex,
+    /// Catch-up by snapshot: the last slot of the snapshot being sent (0: none yet).
+    pub snapshot_upto: LogIndex,
+    /// Bytes of that snapshot's image the follower confirmed; the next chunk starts here.
+    pub snapshot_offset: u64,
 }
 
 impl Progress {
@@ -58,6 +62,8 @@ impl Progress {
             max_inflight,
             chosen_upto: leader_chosen,
             gap_rewound: 0,
+            snapshot_upto: 0,
+            snapshot_offset: 0,
         }
     }
 
@@ -91,6 +97,13 @@ impl Progress {
     }
 
     /// Records that a message carrying slots up to `last` went out at `now_ns`.
+    /// A snapshot chunk for the slots up to `upto` went out: it holds the window alone
+    /// (stop-and-wait) and the next slot stays where it is. Reference: Raft §7.
+    pub(crate) fn on_snapshot_sent(&mut self, upto: LogIndex, now_ns: Nanos) {
+        self.state = ProgressState::Probe;
+        self.inflight.push_back((upto, now_ns));
+    }
+
     pub(crate) fn on_sent(&mut self, last: LogIndex, now_ns: Nanos) {
         self.inflight.push_back((last, now_ns));
         self.next_slot = last + 1;

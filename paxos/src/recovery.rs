@@ -56,6 +56,11 @@ pub fn replay(records: Vec<Record>) -> Recovered {
                 }
             }
             Record::ChosenUpto { upto } => chosen_mark = chosen_mark.max(upto),
+            Record::Snapshot { upto, image } => {
+                // A checkpoint starts here: what follows it describes the slots after it.
+                state.log = SlotLog::from_snapshot(upto, image);
+                chosen_mark = chosen_mark.max(upto);
+            }
         }
     }
     state.log.mark_chosen_upto(chosen_mark);

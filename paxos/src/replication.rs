@@ -97,6 +97,7 @@ impl PaxosNode {
     pub(crate) fn send_accepts(&mut self, peer: NodeId, now_ns: Nanos) {
         let max_batch = self.cfg.max_batch_entries.max(1) as u64;
         let chosen = self.log.chosen_upto();
+        let compacted = self.log.snapshot_upto();
         let RoleState::Leader(l) = &mut self.role else {
             return;
         };
@@ -106,6 +107,11 @@ impl PaxosNode {
                 return;
             }
             let mut first = p.first_unsent(chosen);
+            if first <= compacted {
+                // The values are gone: the follower gets the snapshot instead.
+                self.send_snapshot_chunk(peer, now_ns);
+                return;
+            }
             let msg = if first <= chosen {
                 let last = chosen.min(first + max_batch - 1);
                 Message::Learn(Learn {
@@ -174,7 +180,7 @@ impl PaxosNode {
 
     /// A request from the leader of `ballot` (at least our promise): it is alive, so a
     /// follower restarts its failure detector. Reference: Howard & Mortier §3.
-    fn follow_leader(&mut self, now_ns: Nanos, ballot: Epoch, from: NodeId) {
+    pub(crate) fn follow_leader(&mut self, now_ns: Nanos, ballot: Epoch, from: NodeId) {
         if matches!(self.role, RoleState::Follower) {
             self.leader_hint = Some(ballot.owner.unwrap_or(from));
             self.reset_suspicion_timer(now_ns);
