@@ -35,6 +35,16 @@ pub fn property_scenario() -> Scenario {
     s
 }
 
+/// [`property_scenario`] with log compaction on: a snapshot every 25 applied entries, sent
+/// in chunks of 128 bytes (an image of 5 keys and 8 clients' sessions takes a few), so
+/// crashed, partitioned and lagging nodes catch up from snapshots.
+pub fn compacting_property_scenario() -> Scenario {
+    let mut s = property_scenario();
+    s.protocol.snapshot_every = 25;
+    s.protocol.snapshot_chunk_bytes = 128;
+    s
+}
+
 /// A seed's run that broke the property, with what broke.
 #[derive(Debug)]
 pub struct PropertyFailure {
@@ -81,10 +91,23 @@ pub fn check_property_with<L: ReplicatedLog>(
 ) -> Vec<PropertyFailure> {
     let mut scenario = property_scenario();
     scenario.protocol.bugs = bugs;
+    check_scenario::<L>(seeds, &scenario, "property_scenario")
+}
+
+/// [`check_property`] on [`compacting_property_scenario`]: snapshots and log compaction on.
+pub fn check_property_compacting<L: ReplicatedLog>(seeds: std::ops::Range<u64>) -> Vec<PropertyFailure> {
+    check_scenario::<L>(seeds, &compacting_property_scenario(), "compacting_property_scenario")
+}
+
+fn check_scenario<L: ReplicatedLog>(
+    seeds: std::ops::Range<u64>,
+    scenario: &Scenario,
+    scenario_fn: &str,
+) -> Vec<PropertyFailure> {
     let mut failures = Vec::new();
     for seed in seeds {
         let out = run_sim::<L>(
-            &scenario,
+            scenario,
             &RunOptions {
                 seed: Some(seed),
                 trace_log_bytes: 0,
@@ -96,7 +119,7 @@ pub fn check_property_with<L: ReplicatedLog>(
                 seed,
                 problems,
                 reproduce: format!(
-                    "cargo test -p sim --test protocol_properties -- {} --nocapture  (seed {seed}; the scenario is sim::properties::property_scenario)",
+                    "cargo test -p sim --test protocol_properties -- {} --nocapture  (seed {seed}; the scenario is sim::properties::{scenario_fn})",
                     L::NAME
                 ),
             });

@@ -8,6 +8,10 @@
 //! run 200 seeds per protocol. Figure 8's unsafe commit rule needs a scripted schedule, not
 //! random faults: see raft's `figure8` tests and the pitfall scenarios.
 //!
+//! The same property holds with log compaction on (`*_with_snapshots`,
+//! `sim::properties::compacting_property_scenario`): a snapshot every 25 entries, sent in
+//! chunks, so crashed and cut-off nodes catch up from snapshots.
+//!
 //! Run the long versions with:
 //!
 //! ```text
@@ -17,7 +21,7 @@
 use paxos::PaxosNode;
 use raft::RaftNode;
 use replog::Bugs;
-use sim::properties::{PropertyFailure, check_property, check_property_with};
+use sim::properties::{PropertyFailure, check_property, check_property_compacting, check_property_with};
 
 const CI_SEEDS: u64 = 12;
 const LONG_SEEDS: u64 = 200;
@@ -46,6 +50,28 @@ fn raft_committed_prefixes_agree_under_random_faults_200_seeds() {
 #[ignore = "200 seeds; run with --release --ignored"]
 fn paxos_committed_prefixes_agree_under_random_faults_200_seeds() {
     assert_no_failures(&check_property::<PaxosNode>(1..1 + LONG_SEEDS));
+}
+
+#[test]
+fn raft_committed_prefixes_agree_under_random_faults_with_snapshots() {
+    assert_no_failures(&check_property_compacting::<RaftNode>(1..1 + CI_SEEDS));
+}
+
+#[test]
+fn paxos_committed_prefixes_agree_under_random_faults_with_snapshots() {
+    assert_no_failures(&check_property_compacting::<PaxosNode>(1..1 + CI_SEEDS));
+}
+
+#[test]
+#[ignore = "200 seeds; run with --release --ignored"]
+fn raft_committed_prefixes_agree_under_random_faults_with_snapshots_200_seeds() {
+    assert_no_failures(&check_property_compacting::<RaftNode>(1..1 + LONG_SEEDS));
+}
+
+#[test]
+#[ignore = "200 seeds; run with --release --ignored"]
+fn paxos_committed_prefixes_agree_under_random_faults_with_snapshots_200_seeds() {
+    assert_no_failures(&check_property_compacting::<PaxosNode>(1..1 + LONG_SEEDS));
 }
 
 fn ack_before_quorum() -> Bugs {
