@@ -20,7 +20,8 @@
 //! | `replication.rs` | phase 2: batching, accepts on both sides, chosen detection, commit notices, catch-up, gap detection (Raft: log replication) |
 //! | `node.rs` | [`PaxosNode`]: the acceptor's, learner's and proposer's state (the candidate's and leader's too), the `ReplicatedLog` impl, `step_follower` / `step_candidate` / `step_leader` |
 //! | `progress.rs` | [`Progress`]: the leader's view of each follower (next slot, chosen prefix, the pipelining window) |
-//! | `recovery.rs` | boot: replay the write-ahead-log records |
+//! | `snapshot.rs` | log compaction, catch-up by snapshot, phase 1 from a promised snapshot (Raft: `snapshot.rs`, the same helper names) |
+//! | `recovery.rs` | boot: replay the write-ahead-log records (from the last checkpoint) |
 //! | `log.rs` | [`SlotLog`]: per-slot accepted values and the chosen prefix |
 //! | `msg.rs` | [`Message`]: `Prepare`, `Promise`, `Nack`, `Accept`, `Accepted`, `Heartbeat`, `HeartbeatReply`, `Learn`, `Learned` |
 //! | `durable.rs` | [`Record`]: the write-ahead-log records |
@@ -55,6 +56,21 @@
 //! | Learners: a commit notice marks chosen only values accepted at its ballot | `apply_notice`, `handle_heartbeat` (replication.rs) | PMS §2.3 |
 //! | Learners lagging behind get chosen values from the leader | `send_accepts`, `handle_learn`, `handle_learned`, `handle_heartbeat_reply` (replication.rs) | PMS §2.3 |
 //! | Restart from the records alone | `replay` (recovery.rs) | PMS §2.2, §2.5 |
+//! | Log compaction: the snapshot replaces the chosen slots up to an applied one; a checkpoint replaces the records before it | `take_snapshot`, `persist_checkpoint` (snapshot.rs), `compact` (log.rs) | Raft §7, PMS §3 |
+//! | Catch-up by snapshot: a follower whose next slots are compacted gets the snapshot, in stop-and-wait chunks | `send_snapshot_chunk`, `handle_learned_snapshot` (snapshot.rs), `on_snapshot_sent` (progress.rs), `send_accepts` (replication.rs) | PMS §2.3, Raft §7 |
+//! | The learner installs a snapshot: the slots up to it are chosen; the state machine restarts from it | `handle_learn_snapshot` (snapshot.rs), `install` (log.rs) | PMS §2.3 |
+//! | Phase 1 below an acceptor's snapshot: the promise carries it; the candidate installs it and phase 1 continues after it | `promised_snapshot`, `adopt_promised_snapshot` (snapshot.rs), `handle_promise` (leadership.rs) | PMS §2.2, §2.3 |
+//! | Accepts and learns inside the snapshot store nothing (those slots are chosen) | `accept`, `learn` (log.rs) | PMS §2.2 |
+//! | Boot from the snapshot and the records after it | `replay` (recovery.rs), `boot` (node.rs) | PMS §2.5 |
+//!
+//! Snapshots: with `snapshot_every > 0` the host hands the node its state machine's image
+//! every that many applied slots (`replog::NodeHost`, the same policy as Raft's); the node
+//! drops the chosen slots up to there and writes a checkpoint (`Record::Snapshot`, the
+//! promise, the slots after it, the chosen prefix) that replaces every earlier record. A
+//! follower whose next slot falls inside the snapshot gets it on the catch-up path
+//! (`LearnSnapshot`, stop-and-wait chunks of `snapshot_chunk_bytes`); a candidate whose
+//! prepare starts inside an acceptor's snapshot gets it whole in the promise, installs it,
+//! and runs phase 1 from the slot after it.
 //!
 //! Invariants asserted inside the protocol (a violation stops the run at the step that broke
 //! it): a promised ballot never decreases; an acceptor never accepts below its promise; a

@@ -107,7 +107,10 @@ impl SlotLog {
     /// A snapshot of the chosen prefix up to `upto` from a peer: it replaces every slot up to
     /// there; the slots after it stay.
     pub(crate) fn install(&mut self, upto: LogIndex, image: SnapshotImage) {
-        assert!(upto > self.chosen_upto, "installing a snapshot inside the chosen prefix");
+        assert!(
+            upto > self.chosen_upto,
+            "installing a snapshot inside the chosen prefix"
+        );
         let drop = ((upto - self.base) as usize).min(self.slots.len());
         self.slots.drain(..drop);
         self.base = upto;
@@ -130,7 +133,11 @@ impl SlotLog {
     }
 
     fn slot_mut(&mut self, slot: LogIndex) -> &mut Option<Entry> {
-        assert!(slot > self.base, "slot {slot} is inside the snapshot (up to {})", self.base);
+        assert!(
+            slot > self.base,
+            "slot {slot} is inside the snapshot (up to {})",
+            self.base
+        );
         let i = (slot - self.base) as usize - 1;
         if i >= self.slots.len() {
             self.slots.resize(i + 1, None);

@@ -100,7 +100,10 @@ impl PaxosNode {
     /// §2.3 (catch-up), Raft §7 (chunks).
     pub(crate) fn send_snapshot_chunk(&mut self, peer: NodeId, now_ns: Nanos) {
         let chunk_bytes = self.cfg.snapshot_chunk_bytes;
-        let (upto, image) = self.log.snapshot().expect("slots are compacted only into a snapshot");
+        let (upto, image) = self
+            .log
+            .snapshot()
+            .expect("slots are compacted only into a snapshot");
         let RoleState::Leader(l) = &mut self.role else {
             return;
         };
@@ -163,7 +166,14 @@ impl PaxosNode {
         self.answer_snapshot(from, m.ballot, m.upto, received, Some(seq));
     }
 
-    fn answer_snapshot(&mut self, to: NodeId, ballot: replog::Epoch, upto: LogIndex, received: u64, after: Option<PersistSeq>) {
+    fn answer_snapshot(
+        &mut self,
+        to: NodeId,
+        ballot: replog::Epoch,
+        upto: LogIndex,
+        received: u64,
+        after: Option<PersistSeq>,
+    ) {
         let chosen_upto = self.log.chosen_upto();
         let resp = LearnedSnapshot {
             ballot,

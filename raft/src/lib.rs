@@ -25,7 +25,8 @@
 //! | `replication.rs` | log replication: batching, AppendEntries on both sides, heartbeats, the commit rule (Paxos: phase 2, learning, catch-up) |
 //! | `node.rs` | [`RaftNode`]: Figure 2's state, the `ReplicatedLog` impl, `step_follower` / `step_candidate` / `step_leader` |
 //! | `progress.rs` | [`Progress`]: the leader's view of each follower (`next_index`, `match_index`, the pipelining window) |
-//! | `recovery.rs` | boot: replay the write-ahead-log records |
+//! | `snapshot.rs` | log compaction and InstallSnapshot, both sides (Paxos: `snapshot.rs`, the same helper names) |
+//! | `recovery.rs` | boot: replay the write-ahead-log records (from the last checkpoint) |
 //! | `log.rs` | [`RaftLog`]: the entries and the boundary between durable and unstable ones |
 //! | `msg.rs` | [`Message`]: RequestVote, AppendEntries, their responses, PreVote |
 //! | `durable.rs` | [`Record`]: the write-ahead-log records |
@@ -63,11 +64,26 @@
 //! | PreVote | `start_pre_vote`, `handle_pre_vote`, `handle_pre_vote_response` (leadership.rs) | thesis §9.6 |
 //! | CheckQuorum: the leader steps down; followers ignore disruptive votes | `quorum_recently_active`, `in_lease` (leadership.rs), `heartbeat` (replication.rs) | thesis §6.2, §4.2.3 |
 //! | Restart from the records alone | `replay` (recovery.rs) | §5.1, Figure 2 |
+//! | Log compaction: the snapshot replaces the log up to an applied index; a checkpoint replaces the records before it | `take_snapshot`, `persist_checkpoint` (snapshot.rs), `compact` (log.rs) | §7 |
+//! | InstallSnapshot: a follower whose next entries are compacted gets the snapshot, in stop-and-wait chunks | `send_snapshot_chunk`, `handle_install_snapshot_response` (snapshot.rs), `become_snapshot`, `on_snapshot_installed` (progress.rs) | §7 |
+//! | InstallSnapshot receiver: collect the chunks; keep the entries after a matching last entry, else discard the log; restore the state machine | `handle_install_snapshot` (snapshot.rs), `install` (log.rs) | §7, Figure 13 |
+//! | AppendEntries below the follower's snapshot: the compacted entries are committed, so they match | `handle_append_entries` (replication.rs) | §5.3, §7 |
+//! | Boot from the snapshot and the records after it | `replay` (recovery.rs), `boot` (node.rs) | §7 |
 //!
 //! Beyond Figure 2: the leader's no-op at the start of its term (§8); fast backtracking
 //! (§5.3); the leader's parallel fsync (§10.2.1); batching and pipelining (§10.2.2 of the
 //! thesis, flow control as etcd's `Progress`); PreVote (thesis §9.6) and CheckQuorum
 //! (thesis §6.2), both behind [`replog::RaftOptions`].
+//!
+//! # Snapshots (Raft §7)
+//!
+//! With `snapshot_every > 0` the host hands the node its state machine's image every that
+//! many applied entries (`replog::NodeHost`, the same policy as Paxos's); the node drops the
+//! entries up to there and writes a checkpoint (`Record::Snapshot`, term and vote, the
+//! entries after it) that replaces every earlier record. A follower whose `next_index` falls
+//! inside the snapshot gets InstallSnapshot: one chunk of `snapshot_chunk_bytes` at a time,
+//! each answered with the bytes received; a lost chunk is resent at the next heartbeat. The
+//! follower answers "installed" only once its checkpoint is durable.
 //!
 //! # Durability rules (binding, from [`replog::ReplicatedLog`])
 //! - Votes: the term/vote record is persisted before the RequestVoteResponse that grants it

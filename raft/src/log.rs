@@ -280,7 +280,11 @@ impl fmt::Display for RaftLog {
             write!(f, "snapshot:{}@t{}", self.snapshot_index, self.snapshot_term)?;
         }
         for (i, e) in self.entries.iter().enumerate() {
-            let sep = if i == 0 && self.snapshot_index == 0 { "" } else { ", " };
+            let sep = if i == 0 && self.snapshot_index == 0 {
+                ""
+            } else {
+                ", "
+            };
             let index = self.snapshot_index + i as LogIndex + 1;
             write!(f, "{sep}{index}@t{} {}", e.term, ShortCommand(&e.cmd))?;
         }
@@ -335,7 +339,10 @@ mod tests {
     fn a_snapshot_that_does_not_match_the_log_discards_it() {
         let mut log = log_of(&[1, 1, 1]);
         log.install(5, 4, SnapshotImage::new(vec![]));
-        assert_eq!((log.last_index(), log.last_term(), log.entries().len()), (5, 4, 0));
+        assert_eq!(
+            (log.last_index(), log.last_term(), log.entries().len()),
+            (5, 4, 0)
+        );
     }
 
     #[test]

@@ -382,7 +382,9 @@ impl RaftNode {
                 )
             }
             Message::AppendEntriesResponse(resp) => self.handle_append_entries_response(now_ns, from, resp),
-            Message::InstallSnapshotResponse(resp) => self.handle_install_snapshot_response(now_ns, from, resp),
+            Message::InstallSnapshotResponse(resp) => {
+                self.handle_install_snapshot_response(now_ns, from, resp)
+            }
             Message::RequestVote(req) => self.handle_request_vote(now_ns, from, req),
             Message::PreVote(req) => self.handle_pre_vote(now_ns, from, req),
             // Answers from the election this node already won.

@@ -58,7 +58,10 @@ pub fn replay(records: Vec<Record>) -> Recovered {
             }
             Record::TruncateFrom { from_index } => {
                 let base = state.snapshot_index();
-                assert!(from_index > base, "WAL: truncation at {from_index}, in the snapshot (up to {base})");
+                assert!(
+                    from_index > base,
+                    "WAL: truncation at {from_index}, in the snapshot (up to {base})"
+                );
                 state
                     .entries
                     .truncate((from_index - 1 - base).min(state.entries.len() as LogIndex) as usize);

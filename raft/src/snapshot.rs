@@ -75,7 +75,10 @@ impl RaftNode {
     /// taken meanwhile restarts the transfer. Reference: Raft §7 (InstallSnapshot, "split
     /// into chunks").
     pub(crate) fn send_snapshot_chunk(&mut self, peer: NodeId) {
-        let (index, term, image) = self.log.snapshot().expect("entries are compacted only into a snapshot");
+        let (index, term, image) = self
+            .log
+            .snapshot()
+            .expect("entries are compacted only into a snapshot");
         let pr = &mut self.progress[peer.index()];
         if pr.state != ProgressState::Snapshot || pr.snapshot_index != index {
             pr.become_snapshot(index);

@@ -462,7 +462,16 @@ mod tests {
         h.carry_out(&mut io);
         assert_eq!(
             io.0,
-            ["commit 1", "commit 2", "image 2", "commit 3", "restore 10", "commit 11", "commit 12", "image 12"]
+            [
+                "commit 1",
+                "commit 2",
+                "image 2",
+                "commit 3",
+                "restore 10",
+                "commit 11",
+                "commit 12",
+                "image 12"
+            ]
         );
         assert_eq!(h.node().compacted, [2, 12]);
     }

@@ -172,7 +172,9 @@ impl Invariants {
             self.violate(
                 time,
                 InvariantKind::Agreement,
-                format!("{node} restored a snapshot at index {index}, beyond the committed sequence ({committed})"),
+                format!(
+                    "{node} restored a snapshot at index {index}, beyond the committed sequence ({committed})"
+                ),
             );
         }
         self.on_snapshot(time, node, index, digest);

@@ -49,7 +49,7 @@ pub use command::{ClientCommand, ClientId, CmdId, Command, Op};
 pub use config::{Bugs, ConfigError, ProtocolConfig, RaftOptions};
 pub use host::{HostIo, NodeHost};
 pub use kv::{KvResult, KvStore};
-pub use snapshot::SnapshotImage;
 pub use log::{Action, NotLeader, ReplicatedLog, Role, Status, leader_of};
+pub use snapshot::SnapshotImage;
 pub use types::{Epoch, LogIndex, Nanos, NodeId, PersistSeq};
 pub use wire::WireSize;

@@ -227,7 +227,11 @@ pub enum AdminEvent {
     Final(Box<FinalState>),
     /// The node took a snapshot at `index` (`restored: false`) or replaced its state machine
     /// with one (`restored: true`; its next commit is `index + 1`); `digest` is the state's.
-    Snapshot { index: LogIndex, digest: u64, restored: bool },
+    Snapshot {
+        index: LogIndex,
+        digest: u64,
+        restored: bool,
+    },
 }
 
 /// Writes every message from `rx` as a frame, gathering what is queued into one write.

@@ -83,7 +83,11 @@ impl<R: Serialize + DeserializeOwned + Clone + Send + 'static> Disk<R> {
     /// Queues a checkpoint; it is acknowledged through the `durable` callback like a persist.
     pub fn checkpoint(&self, seq: PersistSeq, records: Vec<R>) {
         let queued = Instant::now();
-        if self.tx.send(DiskJob::Checkpoint { seq, records, queued }).is_err() {
+        if self
+            .tx
+            .send(DiskJob::Checkpoint { seq, records, queued })
+            .is_err()
+        {
             fail_stop("the disk thread is gone");
         }
     }

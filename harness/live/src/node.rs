@@ -26,7 +26,8 @@ use replog::rng::{mix, rng_for};
 use replog::storage::file::FileStorage;
 use replog::storage::wal::{Tail, WalOptions};
 use replog::{
-    ClientId, Command, HostIo, KvStore, LogIndex, Nanos, NodeHost, NodeId, PersistSeq, ReplicatedLog, SnapshotImage,
+    ClientId, Command, HostIo, KvStore, LogIndex, Nanos, NodeHost, NodeId, PersistSeq, ReplicatedLog,
+    SnapshotImage,
 };
 use std::collections::HashMap;
 use std::path::Path;

@@ -39,8 +39,8 @@ use replog::rng::{DetRng, mix, rng_for};
 use replog::storage::Storage;
 use replog::storage::mem::MemStorage;
 use replog::{
-    ClientId, Command, HostIo, LogIndex, SnapshotImage, Nanos, NodeHost, NodeId, PersistSeq, ProtocolConfig, ReplicatedLog,
-    Role, Status, WireSize,
+    ClientId, Command, HostIo, LogIndex, Nanos, NodeHost, NodeId, PersistSeq, ProtocolConfig, ReplicatedLog,
+    Role, SnapshotImage, Status, WireSize,
 };
 use std::collections::{BTreeSet, VecDeque};
 use trace::{Trace, TraceKind};
@@ -211,7 +211,8 @@ impl<L: ReplicatedLog> HostIo<L> for SimIo<'_, L> {
 
     /// Encoding the image costs CPU by its size, as a message of that size would.
     fn image(&mut self, index: LogIndex) -> SnapshotImage {
-        self.invariants.on_snapshot(self.now, self.id, index, self.kv.digest());
+        self.invariants
+            .on_snapshot(self.now, self.id, index, self.kv.digest());
         let image = SnapshotImage::new(self.kv.image());
         self.cost += self.cpu.bytes_ns(image.len());
         image
@@ -220,7 +221,8 @@ impl<L: ReplicatedLog> HostIo<L> for SimIo<'_, L> {
     fn restore(&mut self, index: LogIndex, image: &SnapshotImage) {
         *self.kv = KvStore::from_image(image.bytes()).unwrap_or_else(|e| panic!("{}: {e}", self.id));
         self.cost += self.cpu.bytes_ns(image.len());
-        self.invariants.on_restore(self.now, self.id, index, self.kv.digest());
+        self.invariants
+            .on_restore(self.now, self.id, index, self.kv.digest());
     }
 }
 

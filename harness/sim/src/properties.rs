@@ -96,7 +96,11 @@ pub fn check_property_with<L: ReplicatedLog>(
 
 /// [`check_property`] on [`compacting_property_scenario`]: snapshots and log compaction on.
 pub fn check_property_compacting<L: ReplicatedLog>(seeds: std::ops::Range<u64>) -> Vec<PropertyFailure> {
-    check_scenario::<L>(seeds, &compacting_property_scenario(), "compacting_property_scenario")
+    check_scenario::<L>(
+        seeds,
+        &compacting_property_scenario(),
+        "compacting_property_scenario",
+    )
 }
 
 fn check_scenario<L: ReplicatedLog>(

@@ -109,6 +109,9 @@ pub struct CampaignConfig {
     pub threads: usize,
     /// Protocol bugs to switch on (for showing the campaign finds them).
     pub bugs: replog::Bugs,
+    /// Log compaction: `[protocol] snapshot_every` (0: off) and `snapshot_chunk_bytes`.
+    pub snapshot_every: u64,
+    pub snapshot_chunk_bytes: usize,
 }
 
 /// The scenario a schedule runs as.
@@ -160,6 +163,8 @@ pub fn scenario_for(schedule: &Schedule, cfg: &CampaignConfig) -> Scenario {
         };
     }
     s.protocol.bugs = cfg.bugs.clone();
+    s.protocol.snapshot_every = cfg.snapshot_every;
+    s.protocol.snapshot_chunk_bytes = cfg.snapshot_chunk_bytes;
     s
 }
 
@@ -432,6 +437,8 @@ mod tests {
             verify_determinism: true,
             threads: 2,
             bugs,
+            snapshot_every: 0,
+            snapshot_chunk_bytes: replog::ProtocolConfig::default().snapshot_chunk_bytes,
         }
     }
 

@@ -27,7 +27,12 @@ fn compacting() -> ProtocolConfig {
 
 fn follower_of<L: ReplicatedLog>(net: &mut Network<L>) -> (NodeId, NodeId) {
     let leader = net.elect(10 * SEC).expect("a leader");
-    let follower = net.members().iter().copied().find(|&m| m != leader).expect("a follower");
+    let follower = net
+        .members()
+        .iter()
+        .copied()
+        .find(|&m| m != leader)
+        .expect("a follower");
     (leader, follower)
 }
 
@@ -90,10 +95,14 @@ pub fn crash_before_the_checkpoint_is_durable_recovers_the_state_before_it<L: Re
 /// Every node compacts while leaders crash and come back: agreement and the snapshot
 /// invariants hold throughout, and everyone converges.
 pub fn snapshots_racing_with_leader_changes_keep_agreement<L: ReplicatedLog>() {
-    let mut net = Network::<L>::new(3, ProtocolConfig {
-        snapshot_every: 3,
-        ..compacting()
-    }, 14);
+    let mut net = Network::<L>::new(
+        3,
+        ProtocolConfig {
+            snapshot_every: 3,
+            ..compacting()
+        },
+        14,
+    );
     for round in 0..4 {
         commit_commands(&mut net, round + 1, 5);
         let leader = net.elect(10 * SEC).expect("a leader");

@@ -47,7 +47,10 @@ impl KvStore {
             .collect();
         sessions.sort_unstable_by_key(|&(client, _, _)| client);
         let image = Image {
-            data: self.entries().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            data: self
+                .entries()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             sessions,
             applied_count: self.applied_count,
         };
@@ -154,9 +157,6 @@ mod tests {
             Err(ImageError::Version { found: 9 })
         );
         let cut = &image[..image.len() / 2];
-        assert!(matches!(
-            KvStore::from_image(cut),
-            Err(ImageError::Decode { .. })
-        ));
+        assert!(matches!(KvStore::from_image(cut), Err(ImageError::Decode { .. })));
     }
 }

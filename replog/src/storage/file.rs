@@ -198,7 +198,11 @@ mod tests {
         s.append(&[rec(3)]).unwrap();
         s.sync().unwrap();
         drop(s);
-        let newest = snapshot::load_snapshot(dir.path()).unwrap().snapshot.unwrap().path;
+        let newest = snapshot::load_snapshot(dir.path())
+            .unwrap()
+            .snapshot
+            .unwrap()
+            .path;
         let bytes = std::fs::read(&newest).unwrap();
         std::fs::write(&newest, &bytes[..bytes.len() - 1]).unwrap();
         let mut s = open(dir.path());
@@ -241,7 +245,10 @@ mod tests {
             }
         }
         let err = FileStorage::<Rec>::open(dir.path(), WalOptions::default()).unwrap_err();
-        assert!(matches!(err, StorageError::MissingSnapshot { first_segment: 3, .. }), "{err}");
+        assert!(
+            matches!(err, StorageError::MissingSnapshot { first_segment: 3, .. }),
+            "{err}"
+        );
     }
 
     #[test]

@@ -281,7 +281,11 @@ impl Wal {
 
     /// [`open`](Self::open), recovering only the segments numbered `first_segment` and up
     /// (those after a checkpoint).
-    pub fn open_from(dir: &Path, opts: WalOptions, first_segment: u64) -> Result<(Wal, Recovery), StorageError> {
+    pub fn open_from(
+        dir: &Path,
+        opts: WalOptions,
+        first_segment: u64,
+    ) -> Result<(Wal, Recovery), StorageError> {
         fs::create_dir_all(dir).map_err(|e| StorageError::io(dir, e))?;
         let recovery = Self::read_from(dir, first_segment)?;
         if let Tail::Damaged(damage) = &recovery.tail {

@@ -26,9 +26,9 @@ use crate::config::ProtocolConfig;
 use crate::host::{HostIo, NodeHost};
 use crate::invariants::Invariants;
 use crate::kv::KvStore;
-use crate::snapshot::SnapshotImage;
 use crate::log::{NotLeader, ReplicatedLog, Status};
 use crate::rng::mix;
+use crate::snapshot::SnapshotImage;
 use crate::storage::Storage;
 use crate::storage::mem::MemStorage;
 use crate::types::{LogIndex, Nanos, NodeId, PersistSeq};
@@ -82,18 +82,22 @@ impl<L: ReplicatedLog> HostIo<L> for SlotIo<'_, L> {
     }
 
     fn checkpoint(&mut self, seq: PersistSeq, records: Vec<L::Record>) {
-        self.storage.checkpoint(&records).expect("memory storage cannot fail");
+        self.storage
+            .checkpoint(&records)
+            .expect("memory storage cannot fail");
         self.unsynced.push((seq, self.storage.appended_len()));
     }
 
     fn image(&mut self, index: LogIndex) -> SnapshotImage {
-        self.invariants.on_snapshot(self.now, self.id, index, self.kv.digest());
+        self.invariants
+            .on_snapshot(self.now, self.id, index, self.kv.digest());
         SnapshotImage::new(self.kv.image())
     }
 
     fn restore(&mut self, index: LogIndex, image: &SnapshotImage) {
         *self.kv = KvStore::from_image(image.bytes()).unwrap_or_else(|e| panic!("{}: {e}", self.id));
-        self.invariants.on_restore(self.now, self.id, index, self.kv.digest());
+        self.invariants
+            .on_restore(self.now, self.id, index, self.kv.digest());
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use workbench::campaign::{CampaignConfig, default_schedules, run_campaign};
 use workbench::pool::default_threads;
 
-pub const EXAMPLES: &str = "Schedules: kill, pause, partition-one, partition-halves, majorities-ring, bridge,\n  leader-isolation, one-way, lossy-network, clock-skew, slow-disk, crash-unsynced, mixed\n\nExamples:\n  workbench campaign --seeds 100\n  workbench campaign --seeds 1000 --verify-determinism\n  workbench campaign --schedules kill,bridge --protocol raft --seeds 20";
+pub const EXAMPLES: &str = "Schedules: kill, pause, partition-one, partition-halves, majorities-ring, bridge,\n  leader-isolation, one-way, lossy-network, clock-skew, slow-disk, crash-unsynced, mixed\n\nExamples:\n  workbench campaign --seeds 100\n  workbench campaign --seeds 1000 --verify-determinism\n  workbench campaign --seeds 100 --snapshot-every 25 --snapshot-chunk-bytes 128\n  workbench campaign --schedules kill,bridge --protocol raft --seeds 20";
 
 #[derive(Args)]
 pub struct CampaignArgs {
@@ -41,6 +41,13 @@ pub struct CampaignArgs {
     /// ack_before_quorum, paxos_ignore_promised_values) to see the campaign catch it.
     #[arg(long)]
     pub bug: Vec<String>,
+    /// Log compaction: snapshot every this many applied entries (`[protocol]
+    /// snapshot_every`; 0, the default, never compacts).
+    #[arg(long, default_value_t = 0)]
+    pub snapshot_every: u64,
+    /// Most image bytes per snapshot message (`[protocol] snapshot_chunk_bytes`).
+    #[arg(long, default_value_t = 65536)]
+    pub snapshot_chunk_bytes: usize,
 }
 
 pub fn run(g: &Global, a: &CampaignArgs) -> Result<Exit> {
@@ -90,7 +97,12 @@ pub fn run(g: &Global, a: &CampaignArgs) -> Result<Exit> {
         verify_determinism: a.verify_determinism,
         threads: a.jobs.unwrap_or_else(default_threads),
         bugs,
+        snapshot_every: a.snapshot_every,
+        snapshot_chunk_bytes: a.snapshot_chunk_bytes,
     };
+    if a.snapshot_chunk_bytes == 0 {
+        bail!("--snapshot-chunk-bytes: must be at least 1");
+    }
     let total = cfg.seeds
         * cfg.schedules.len() as u64
         * cfg.protocols.len() as u64

@@ -13,6 +13,13 @@
 //! first to time out. Measured: the time from the crash until the new leader's commit index
 //! passes the highest commit index any survivor had at the crash (its first new commit), and
 //! the messages and bytes all nodes sent in between.
+//!
+//! Variant with log compaction ([`COMPACTION_EVERY`]): the same procedure with a snapshot
+//! every 100 entries, so the entries X lacks are compacted away on every other node and X
+//! catches up from a snapshot (Raft's InstallSnapshot from the new leader; in multi-Paxos,
+//! the snapshot in the promises X collects as the new leader). Measured in addition, for both
+//! variants: the time from the crash until X's commit index reaches the highest any survivor
+//! had at the crash (X caught up), and the bytes all nodes sent until then.
 
 use super::{Checked, MS, Steered, par_map, scenario};
 use model::faults::leader_of;
@@ -33,6 +40,11 @@ pub const LAGS: [u64; 5] = [0, 10, 100, 1_000, 10_000];
 pub const TRIALS: u64 = 20;
 pub const QUICK_TRIALS: u64 = 3;
 
+/// The compaction variant: a snapshot every this many applied entries (0 in the base setup).
+pub const COMPACTION_EVERY: u64 = 100;
+/// Image bytes per snapshot message in the compaction variant (the default chunk size).
+pub const COMPACTION_CHUNK_BYTES: usize = 64 << 10;
+
 /// No new commit this long after the crash ends the trial as censored.
 const CAP: Nanos = 10_000 * MS;
 
@@ -52,6 +64,16 @@ pub struct LagPoint {
     pub messages: u64,
     pub bytes: u64,
     pub checked: Checked,
+    /// `[protocol] snapshot_every` of the trial (0: the base setup, no compaction).
+    #[serde(default)]
+    pub snapshot_every: u64,
+    /// Crash to X's commit index reaching the survivors' highest at the crash; `None` past
+    /// the cap.
+    #[serde(default)]
+    pub catch_up_ns: Option<Nanos>,
+    /// Bytes all nodes sent from the crash until X caught up.
+    #[serde(default)]
+    pub catch_up_bytes: u64,
 }
 
 /// The whole experiment.
@@ -70,7 +92,14 @@ fn lag_scenario() -> model::scenario::Scenario {
 }
 
 fn trial<L: ReplicatedLog>(k: u64, seed: u64) -> LagPoint {
-    let s = lag_scenario();
+    trial_with::<L>(k, seed, 0)
+}
+
+/// A trial with `snapshot_every` (0: no compaction, the base setup).
+fn trial_with<L: ReplicatedLog>(k: u64, seed: u64, snapshot_every: u64) -> LagPoint {
+    let mut s = lag_scenario();
+    s.protocol.snapshot_every = snapshot_every;
+    s.protocol.snapshot_chunk_bytes = COMPACTION_CHUNK_BYTES;
     let mut run = Steered::<L>::new(&s, seed);
     let mut point = LagPoint {
         protocol: Protocol::of::<L>(),
@@ -85,6 +114,9 @@ fn trial<L: ReplicatedLog>(k: u64, seed: u64) -> LagPoint {
             invariants_ok: false,
             linearizable: None,
         },
+        snapshot_every,
+        catch_up_ns: None,
+        catch_up_bytes: 0,
     };
     let Some(leader) = run.bootstrap(300 * MS) else {
         return point;
@@ -139,6 +171,13 @@ fn trial<L: ReplicatedLog>(k: u64, seed: u64) -> LagPoint {
     point.lagging_node_led = new_leader == Some(x);
     point.messages = m1 - m0;
     point.bytes = b1 - b0;
+    let caught_up = run.run_until_status(MS / 2, crash_at + CAP, |st| {
+        st[x.index()]
+            .as_ref()
+            .is_some_and(|s| s.commit_index >= survivors_commit)
+    });
+    point.catch_up_ns = caught_up.map(|t| t - crash_at);
+    point.catch_up_bytes = run.traffic().1 - b0;
     run.sim.set_clock_rate(x, 1.0);
     let t = run.now() + 500 * MS;
     run.run_until(t);
@@ -155,17 +194,19 @@ pub fn run(opts: &super::ExperimentOptions) -> LagData {
         LAGS.to_vec()
     };
     let mut jobs = Vec::new();
-    for &k in &lags {
-        for seed in 1..=seeds {
-            jobs.push((k, seed, Protocol::Raft));
-            jobs.push((k, seed, Protocol::Paxos));
+    for every in [0, COMPACTION_EVERY] {
+        for &k in &lags {
+            for seed in 1..=seeds {
+                jobs.push((k, seed, Protocol::Raft, every));
+                jobs.push((k, seed, Protocol::Paxos, every));
+            }
         }
     }
-    let points = par_map(&jobs, opts.threads, |&(k, seed, p)| {
+    let points = par_map(&jobs, opts.threads, |&(k, seed, p, every)| {
         if p == Protocol::Raft {
-            trial::<RaftNode>(k, seed)
+            trial_with::<RaftNode>(k, seed, every)
         } else {
-            trial::<PaxosNode>(k, seed)
+            trial_with::<PaxosNode>(k, seed, every)
         }
     });
     LagData { seeds, points }
@@ -187,9 +228,16 @@ struct Row {
     kib: Option<Interval>,
     failed: usize,
     trials: usize,
+    catch_up_ms: Option<Interval>,
+    catch_up_censored: usize,
+    catch_up_kib: Option<Interval>,
 }
 
 fn rows(d: &LagData, protocol: Protocol) -> Vec<Row> {
+    rows_with(d, protocol, 0)
+}
+
+fn rows_with(d: &LagData, protocol: Protocol, snapshot_every: u64) -> Vec<Row> {
     let mut ks: Vec<u64> = d.points.iter().map(|p| p.k).collect();
     ks.sort_unstable();
     ks.dedup();
@@ -198,7 +246,7 @@ fn rows(d: &LagData, protocol: Protocol) -> Vec<Row> {
             let pts: Vec<&LagPoint> = d
                 .points
                 .iter()
-                .filter(|p| p.protocol == protocol && p.k == k)
+                .filter(|p| p.protocol == protocol && p.k == k && p.snapshot_every == snapshot_every)
                 .collect();
             Row {
                 k,
@@ -214,9 +262,75 @@ fn rows(d: &LagData, protocol: Protocol) -> Vec<Row> {
                 kib: interval(pts.iter().map(|p| p.bytes as f64 / 1024.0)),
                 failed: pts.iter().filter(|p| !p.checked.ok()).count(),
                 trials: pts.len(),
+                catch_up_ms: interval(
+                    pts.iter()
+                        .filter_map(|p| p.catch_up_ns)
+                        .map(|t| t as f64 / MS as f64),
+                ),
+                catch_up_censored: pts.iter().filter(|p| p.catch_up_ns.is_none()).count(),
+                catch_up_kib: interval(pts.iter().map(|p| p.catch_up_bytes as f64 / 1024.0)),
             }
         })
+        .filter(|r| r.trials > 0)
         .collect()
+}
+
+/// The compaction variant's section: the base setup and the one with snapshots side by
+/// side, for the time and bytes until the lagging node caught up.
+pub fn compaction_section(d: &LagData) -> Option<Section> {
+    if !d.points.iter().any(|p| p.snapshot_every > 0) {
+        return None;
+    }
+    let mut table = Table {
+        header: [
+            "protocol",
+            "compaction",
+            "K",
+            "lag at crash",
+            "lagging node led",
+            "X caught up (mean ± 95 % CI)",
+            "KiB sent until then (mean ± 95 % CI)",
+            "failed checks",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: Vec::new(),
+    };
+    for p in Protocol::COMPARED {
+        for every in [0, COMPACTION_EVERY] {
+            for r in rows_with(d, p, every) {
+                table.rows.push(vec![
+                    plot::protocol_label(p).to_string(),
+                    if every == 0 {
+                        "off".into()
+                    } else {
+                        format!("snapshot every {every}")
+                    },
+                    r.k.to_string(),
+                    format!("{:.0}", r.lag),
+                    format!("{} of {}", r.led, r.trials),
+                    match (r.catch_up_ms, r.catch_up_censored) {
+                        (Some(t), 0) => format!("{t:.1} ms"),
+                        (Some(t), c) => format!("{t:.1} ms ({c} over 10 s, not in the mean)"),
+                        (None, _) => "> 10 s".into(),
+                    },
+                    r.catch_up_kib.map_or("–".into(), |i| format!("{i:.0}")),
+                    r.failed.to_string(),
+                ]);
+            }
+        }
+    }
+    Some(Section {
+        id: "dd-lag-compaction".into(),
+        title: "Catching up the lagging node, with and without log compaction".into(),
+        paragraphs: vec![format!(
+            "The setup of the previous section, run again with a snapshot every {COMPACTION_EVERY}              applied entries (`[protocol] snapshot_every`), chunks of {COMPACTION_CHUNK_BYTES} bytes.              Measured for both: the time from the leader's crash until the lagging node X has              committed as far as any survivor had at the crash, and the bytes all nodes sent until              then. With compaction the entries X lacks are gone from the other logs once K exceeds              the interval, so X receives a snapshot: from the new leader in Raft (InstallSnapshot),              in the promises it collects as the new leader in multi-Paxos. {} trials per row;              means with Student-t 95 % intervals.",
+            d.seeds
+        )],
+        plots: Vec::new(),
+        table: Some(table),
+        commands: vec!["cargo run --release -- experiment lag".into()],
+    })
 }
 
 fn chart(
@@ -385,6 +499,17 @@ mod tests {
             !p.lagging_node_led && p.first_commit_ns.is_some() && p.checked.ok(),
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn with_compaction_both_protocols_catch_the_lagging_node_up_from_a_snapshot() {
+        for p in [
+            trial_with::<RaftNode>(1_000, 1, COMPACTION_EVERY),
+            trial_with::<PaxosNode>(1_000, 1, COMPACTION_EVERY),
+        ] {
+            assert!(p.actual_lag >= 1_000, "lag {}", p.actual_lag);
+            assert!(p.catch_up_ns.is_some() && p.checked.ok(), "{p:?}");
+        }
     }
 
     #[test]

@@ -133,6 +133,7 @@ pub fn sections(
     }
     if let Some(d) = &data.lag {
         out.push(lag::section(plots, d)?);
+        out.extend(lag::compaction_section(d));
     }
     if let Some(s) = partial::section(plots, scenarios)? {
         out.push(s);
