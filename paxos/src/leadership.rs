@@ -121,7 +121,11 @@ impl PaxosNode {
                 ballot: m.ballot,
                 chosen_upto,
                 accepted,
-                snapshot: self.promised_snapshot(m.from_slot),
+                snapshot: if self.cfg.bugs.paxos_promise_without_snapshot {
+                    None
+                } else {
+                    self.promised_snapshot(m.from_slot)
+                },
             }),
             after,
         );

@@ -470,11 +470,29 @@ mod tests {
                 ballot: high,
                 chosen_upto: 4_999_999,
                 accepted: promised,
+                snapshot: Some(PromisedSnapshot {
+                    upto: 4_000_000,
+                    image: SnapshotImage::new(vec![7; 300]),
+                }),
+            }),
+            Message::LearnSnapshot(LearnSnapshot {
+                ballot: high,
+                upto: 4_000_000,
+                offset: 200_000,
+                size: 300_000,
+                data: vec![9; 200],
+            }),
+            Message::LearnedSnapshot(LearnedSnapshot {
+                ballot: high,
+                upto: 4_000_000,
+                received: 200_200,
+                chosen_upto: 3,
             }),
             Message::Promise(Promise {
                 ballot: low,
                 chosen_upto: 0,
                 accepted: Vec::new(),
+                snapshot: None,
             }),
             Message::Nack(Nack {
                 ballot: low,
@@ -541,6 +559,7 @@ mod tests {
         let b = Epoch::ballot(2, NodeId(1));
         let promise = Message::Promise(Promise {
             ballot: b,
+            snapshot: None,
             chosen_upto: 1,
             accepted: vec![PromisedSlot {
                 slot: 1,

@@ -67,3 +67,46 @@ fn acking_before_a_quorum_is_caught_by_the_agreement_check() {
     net.propose(N1, put(2, 1)).expect("N1 leads");
     net.run_for(SEC);
 }
+
+/// N2 is cut off while N0 commits (and compacts, every 4 slots) 12 commands, then runs
+/// phase 1 and takes a proposal: its prepare starts at slot 1, inside N0's and N1's
+/// snapshots, so the promises must carry them.
+fn lagging_candidate_runs_phase1_below_the_snapshots(cfg: ProtocolConfig) -> Network<PaxosNode> {
+    let mut net = Network::<PaxosNode>::new(3, cfg, 3);
+    lead(&mut net, N0);
+    net.isolate(N2);
+    for seq in 1..=12 {
+        net.propose(N0, put(1, seq)).expect("N0 leads");
+        net.deliver_all();
+    }
+    net.heal();
+    lead(&mut net, N2);
+    net.propose(N2, put(2, 1)).expect("N2 leads");
+    net.run_for(SEC);
+    net
+}
+
+/// With `paxos_promise_without_snapshot`, N2 sees no value for the compacted slots, takes
+/// its log for complete and puts the new command in slot 1, chosen long ago with another
+/// command: the commit breaks agreement. Reference: Paxos Made Simple §2.2 phase 2(a), §2.3.
+#[test]
+#[should_panic(expected = "agreement violated")]
+fn a_promise_without_the_snapshot_is_caught_by_the_agreement_check() {
+    let mut cfg = ProtocolConfig {
+        snapshot_every: 4,
+        ..ProtocolConfig::default()
+    };
+    cfg.bugs.paxos_promise_without_snapshot = true;
+    lagging_candidate_runs_phase1_below_the_snapshots(cfg);
+}
+
+/// The same schedule with the snapshot in the promise: N2 installs it, proposes after it,
+/// and ends with N0's state.
+#[test]
+fn with_the_snapshot_in_the_promise_the_lagging_candidate_keeps_the_chosen_prefix() {
+    let net = lagging_candidate_runs_phase1_below_the_snapshots(ProtocolConfig {
+        snapshot_every: 4,
+        ..ProtocolConfig::default()
+    });
+    assert_eq!(net.kv(N2), net.kv(N0));
+}

@@ -374,6 +374,20 @@ mod tests {
         let messages = [
             Message::RequestVote(vote.clone()),
             Message::RequestVoteResponse(vote_response.clone()),
+            Message::InstallSnapshot(InstallSnapshot {
+                term: 300,
+                last_included_index: 4_000_000,
+                last_included_term: 299,
+                offset: 200_000,
+                size: 300_000,
+                data: vec![5; 200],
+            }),
+            Message::InstallSnapshotResponse(InstallSnapshotResponse {
+                term: 300,
+                last_included_index: 4_000_000,
+                received: 200_200,
+                installed: true,
+            }),
             Message::PreVote(vote),
             Message::PreVoteResponse(RequestVoteResponse {
                 term: 0,

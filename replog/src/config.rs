@@ -108,6 +108,9 @@ pub struct Bugs {
     /// Paxos: a new leader ignores the values reported in promises and proposes its own (the
     /// rule of Paxos Made Simple §2.2 that makes phase 1 safe).
     pub paxos_ignore_promised_values: bool,
+    /// Paxos: an acceptor whose snapshot covers slots a prepare asks about leaves the
+    /// snapshot out of its promise, so the candidate takes those chosen slots for holes.
+    pub paxos_promise_without_snapshot: bool,
 }
 
 /// A [`ProtocolConfig`] value that makes no sense.

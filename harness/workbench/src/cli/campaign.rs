@@ -38,7 +38,8 @@ pub struct CampaignArgs {
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Switch on a deliberately broken protocol variant (raft_commit_old_terms_by_count,
-    /// ack_before_quorum, paxos_ignore_promised_values) to see the campaign catch it.
+    /// ack_before_quorum, paxos_ignore_promised_values, paxos_promise_without_snapshot) to see
+    /// the campaign catch it.
     #[arg(long)]
     pub bug: Vec<String>,
     /// Log compaction: snapshot every this many applied entries (`[protocol]
@@ -77,6 +78,7 @@ pub fn run(g: &Global, a: &CampaignArgs) -> Result<Exit> {
             "raft_commit_old_terms_by_count" => bugs.raft_commit_old_terms_by_count = true,
             "ack_before_quorum" => bugs.ack_before_quorum = true,
             "paxos_ignore_promised_values" => bugs.paxos_ignore_promised_values = true,
+            "paxos_promise_without_snapshot" => bugs.paxos_promise_without_snapshot = true,
             other => bail!("--bug: unknown bug {other:?}"),
         }
     }
