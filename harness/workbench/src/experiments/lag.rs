@@ -91,6 +91,8 @@ fn lag_scenario() -> model::scenario::Scenario {
     )
 }
 
+/// A trial of the base setup (no compaction).
+#[cfg(test)]
 fn trial<L: ReplicatedLog>(k: u64, seed: u64) -> LagPoint {
     trial_with::<L>(k, seed, 0)
 }
