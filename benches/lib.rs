@@ -333,6 +333,8 @@ pub fn raft_kind(m: &raft::Message) -> &'static str {
         AppendEntriesResponse(_) => "AppendEntriesResponse",
         PreVote(_) => "PreVote",
         PreVoteResponse(_) => "PreVoteResponse",
+        InstallSnapshot(_) => "InstallSnapshot",
+        InstallSnapshotResponse(_) => "InstallSnapshotResponse",
     }
 }
 
@@ -349,6 +351,8 @@ pub fn paxos_kind(m: &paxos::Message) -> &'static str {
         HeartbeatReply(_) => "HeartbeatReply",
         Learn(_) => "Learn",
         Learned(_) => "Learned",
+        LearnSnapshot(_) => "LearnSnapshot",
+        LearnedSnapshot(_) => "LearnedSnapshot",
     }
 }
 
