@@ -2,10 +2,15 @@
 //! - [`mem::MemStorage`]: for the simulator, which decides what a crash keeps (only records
 //!   that were synced, never those only appended);
 //! - [`wal::Wal`] / [`file::FileStorage`]: an append-only file write-ahead log with per-record
-//!   CRC32C, length prefixes, fdatasync on demand and recovery that stops at a torn tail.
+//!   CRC32C, length prefixes, fdatasync on demand and recovery that stops at a torn tail. A
+//!   write or fsync that fails leaves the log refusing every later one ([`StorageError::Failed`]):
+//!   after a failed fsync the kernel may have dropped the dirty pages, so a retry that
+//!   "succeeds" would claim durability for data that is gone;
+//! - [`faults::DiskFaults`]: the log's disk failing on purpose (full, or EIO), for tests.
 //!
 //! Storage knows nothing about either protocol: it keeps opaque records in order.
 
+pub mod faults;
 pub mod file;
 pub mod mem;
 pub mod wal;
@@ -42,6 +47,11 @@ pub enum StorageError {
     Encode(String),
     #[error("record of {len} bytes exceeds the WAL's limit of {max} bytes")]
     RecordTooLarge { len: usize, max: usize },
+    #[error(
+        "{path}: the log failed earlier ({first}) and takes no more writes: what reached the disk \
+         is known only after reopening it"
+    )]
+    Failed { path: PathBuf, first: String },
 }
 
 impl StorageError {
