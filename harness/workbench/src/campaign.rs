@@ -163,7 +163,7 @@ pub fn scenario_for(schedule: &Schedule, cfg: &CampaignConfig) -> Scenario {
     s
 }
 
-/// One failing run.
+/// One failing run: a violation, a verdict the checker could not reach, or nondeterminism.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Failure {
     pub protocol: Protocol,
@@ -174,14 +174,29 @@ pub struct Failure {
     pub reproduce: String,
 }
 
+/// A run the harness could not finish because of its own bug: no finding about the protocol,
+/// listed apart from the failures.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct HarnessFailure {
+    pub protocol: Protocol,
+    pub schedule: String,
+    pub seed: u64,
+    pub error: String,
+}
+
 /// Totals per protocol.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Tally {
     pub runs: u64,
     pub faults_injected: u64,
     pub operations_checked: u64,
+    /// Runs that broke linearizability or an invariant.
     pub violations: u64,
+    /// Runs whose history the checker could not decide within its budget (never a pass).
+    pub unknown: u64,
     pub determinism_mismatches: u64,
+    /// Runs the harness failed on; not counted against the protocol.
+    pub harness_errors: u64,
 }
 
 /// What a campaign found.
@@ -189,40 +204,62 @@ pub struct Tally {
 pub struct CampaignReport {
     pub per_protocol: BTreeMap<Protocol, Tally>,
     pub failures: Vec<Failure>,
+    pub harness_errors: Vec<HarnessFailure>,
 }
 
 impl CampaignReport {
-    /// Whether nothing failed.
+    /// Whether nothing failed and the harness did not either.
     pub fn clean(&self) -> bool {
-        self.failures.is_empty()
+        self.failures.is_empty() && self.harness_errors.is_empty()
     }
 
-    /// The table of runs, faults, operations and violations per protocol.
+    /// The table of runs, faults, operations and findings per protocol.
     pub fn table(&self) -> String {
         let mut out = format!(
-            "{:<8} {:>7} {:>9} {:>12} {:>10} {:>13}\n",
-            "protocol", "runs", "faults", "ops checked", "violations", "nondetermin."
+            "{:<8} {:>7} {:>9} {:>12} {:>10} {:>8} {:>13} {:>14}\n",
+            "protocol",
+            "runs",
+            "faults",
+            "ops checked",
+            "violations",
+            "unknown",
+            "nondetermin.",
+            "harness errors"
         );
         for (p, t) in &self.per_protocol {
             out += &format!(
-                "{:<8} {:>7} {:>9} {:>12} {:>10} {:>13}\n",
-                p, t.runs, t.faults_injected, t.operations_checked, t.violations, t.determinism_mismatches
+                "{:<8} {:>7} {:>9} {:>12} {:>10} {:>8} {:>13} {:>14}\n",
+                p,
+                t.runs,
+                t.faults_injected,
+                t.operations_checked,
+                t.violations,
+                t.unknown,
+                t.determinism_mismatches,
+                t.harness_errors
             );
         }
         out
     }
 }
 
-fn failure_reason(r: &RunResult) -> Option<String> {
+/// What was wrong with a run, if anything.
+#[derive(Clone, Debug, PartialEq)]
+enum Finding {
+    /// Not linearizable, or an invariant broke.
+    Violation(String),
+    /// The checker's budget ran out: "unknown: ...".
+    Unknown(String),
+}
+
+fn finding(r: &RunResult) -> Option<Finding> {
     let s = &r.summary;
     if s.correct {
         return None;
     }
     let mut why = Vec::new();
-    match s.checker.linearizable {
-        Some(false) => why.push("not linearizable".to_string()),
-        None => why.push("checker gave up".to_string()),
-        Some(true) => {}
+    if s.checker.linearizable == Some(false) {
+        why.push("not linearizable".to_string());
     }
     if s.invariant_violations > 0 {
         why.push(format!(
@@ -231,7 +268,13 @@ fn failure_reason(r: &RunResult) -> Option<String> {
             s.invariant_details.first().cloned().unwrap_or_default()
         ));
     }
-    Some(why.join("; "))
+    if why.is_empty() && s.checker.linearizable.is_none() {
+        return Some(Finding::Unknown(s.checker.verdict()));
+    }
+    if s.checker.linearizable.is_none() {
+        why.push(s.checker.verdict());
+    }
+    Some(Finding::Violation(why.join("; ")))
 }
 
 fn history_hash(r: &RunResult) -> u64 {
@@ -251,7 +294,7 @@ fn history_hash(r: &RunResult) -> u64 {
 struct Digest {
     faults_injected: u64,
     operations_checked: u64,
-    failure: Option<String>,
+    finding: Option<Finding>,
     trace_hash: u64,
     history_hash: u64,
 }
@@ -266,7 +309,7 @@ impl Digest {
                 .filter(|f| f.applied && !f.label.starts_with("settle"))
                 .count() as u64,
             operations_checked: r.summary.checker.operations,
-            failure: failure_reason(r),
+            finding: finding(r),
             trace_hash: r.output.trace_hash,
             // Hashing the history costs a serialization of every event: only when compared.
             history_hash: if verify_determinism { history_hash(r) } else { 0 },
@@ -294,8 +337,8 @@ impl Unit {
     }
 }
 
-/// A campaign that could not run to the end (a run that fails its checks is a finding, not
-/// this).
+/// A campaign that could not run to the end (a run that fails its checks is a finding, and
+/// a harness error is listed: neither is this).
 #[derive(Debug, thiserror::Error)]
 pub enum CampaignError {
     #[error("{protocol} seed {seed}: {source}")]
@@ -306,6 +349,16 @@ pub enum CampaignError {
     },
     #[error("saving a failing run: {0}")]
     Save(#[from] ReportError),
+}
+
+impl CampaignError {
+    /// The harness error, if this is one.
+    pub fn harness(&self) -> Option<&sim::HarnessError> {
+        match self {
+            CampaignError::Run { source, .. } => source.harness(),
+            CampaignError::Save(_) => None,
+        }
+    }
 }
 
 /// Runs the campaign; `progress(runs)` is called as runs finish. Failing runs are saved
@@ -347,18 +400,40 @@ pub fn run_campaign(
     let mut report = CampaignReport {
         per_protocol: BTreeMap::new(),
         failures: Vec::new(),
+        harness_errors: Vec::new(),
     };
     for (unit, runs) in units.iter().zip(digests) {
-        let runs = runs?;
-        let first = &runs[0];
+        let schedule = cfg.schedules[unit.schedule].name;
         let tally = report.per_protocol.entry(unit.protocol).or_default();
         tally.runs += 1;
+        let runs = match runs {
+            Ok(runs) => runs,
+            Err(e) if e.harness().is_some() => {
+                tally.harness_errors += 1;
+                report.harness_errors.push(HarnessFailure {
+                    protocol: unit.protocol,
+                    schedule: schedule.to_string(),
+                    seed: unit.seed,
+                    error: e.to_string(),
+                });
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let first = &runs[0];
         tally.faults_injected += first.faults_injected;
         tally.operations_checked += first.operations_checked;
-        let mut reason = first.failure.clone();
-        if reason.is_some() {
-            tally.violations += 1;
-        }
+        let mut reason = match &first.finding {
+            Some(Finding::Violation(why)) => {
+                tally.violations += 1;
+                Some(why.clone())
+            }
+            Some(Finding::Unknown(why)) => {
+                tally.unknown += 1;
+                Some(why.clone())
+            }
+            None => None,
+        };
         if let Some(second) = runs.get(1)
             && (first.trace_hash != second.trace_hash || first.history_hash != second.history_hash)
         {
@@ -370,8 +445,16 @@ pub fn run_campaign(
         }
         if let Some(reason) = reason {
             let job = unit.job(&scenarios, cfg);
-            let schedule = cfg.schedules[unit.schedule].name;
-            report.failures.push(save_failure(out, &job, schedule, &reason)?);
+            match save_failure(out, &job, schedule, &reason) {
+                Ok(failure) => report.failures.push(failure),
+                Err(e) if e.harness().is_some() => report.harness_errors.push(HarnessFailure {
+                    protocol: unit.protocol,
+                    schedule: schedule.to_string(),
+                    seed: unit.seed,
+                    error: format!("re-running the failure with a trace: {e}"),
+                }),
+                Err(e) => return Err(e),
+            }
         }
     }
     Ok(report)

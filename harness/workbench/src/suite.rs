@@ -3,13 +3,13 @@
 //! so output is deterministic.
 
 use crate::build_info;
-use model::check::verdict::check_history;
+use model::check::verdict::check_run_history;
 use model::metrics::summarize;
 use model::protocol::{NotSimulated, Protocol};
 use model::run::BackendKind;
 use model::scenario::{Dur, LoopMode, Scenario, ScenarioError};
 use report::RunResult;
-use sim::{RunOptions, run_protocol};
+use sim::{HarnessError, RunOptions, SimError, run_protocol};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -32,10 +32,46 @@ pub enum RunError {
     NotSimulated(#[from] NotSimulated),
     #[error(transparent)]
     Live(#[from] live::LiveError),
+    /// The harness's own bug: never counted against the protocol.
+    #[error(transparent)]
+    Harness(#[from] HarnessError),
 }
 
-/// Runs one job and checks its history.
+impl From<SimError> for RunError {
+    fn from(e: SimError) -> Self {
+        match e {
+            SimError::NotSimulated(e) => RunError::NotSimulated(e),
+            SimError::Harness(e) => RunError::Harness(e),
+        }
+    }
+}
+
+impl RunError {
+    /// The harness error, if this is one.
+    pub fn harness(&self) -> Option<&HarnessError> {
+        match self {
+            RunError::Harness(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Runs one job and checks its history. A panic of the harness anywhere in it (the
+/// simulator, the live runner, the checker, the metrics) is a [`RunError::Harness`] naming
+/// the scenario, protocol and seed; a protocol's own panics are findings inside the result.
 pub fn run_job(job: &Job) -> Result<RunResult, RunError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_and_check(job))).unwrap_or_else(|payload| {
+        Err(RunError::Harness(HarnessError::from_panic(
+            &*payload,
+            &job.scenario.name,
+            job.protocol,
+            job.seed,
+            "running, checking or summarizing the run",
+        )))
+    })
+}
+
+fn run_and_check(job: &Job) -> Result<RunResult, RunError> {
     let output = match job.backend {
         BackendKind::Live => {
             let live = live::LiveOptions {
@@ -52,7 +88,14 @@ pub fn run_job(job: &Job) -> Result<RunResult, RunError> {
             run_protocol(job.protocol, &job.scenario, &opts)?
         }
     };
-    let checker = check_history(&output.history);
+    let checker = check_run_history(&output.history).map_err(|e| HarnessError {
+        scenario: job.scenario.name.clone(),
+        protocol: job.protocol,
+        seed: job.seed,
+        at_ns: output.end_ns,
+        event: "checking the history its clients wrote".into(),
+        message: e.to_string(),
+    })?;
     let summary = summarize(&output, checker, &build_info::versions());
     Ok(RunResult { output, summary })
 }

@@ -109,20 +109,37 @@ pub fn run(g: &Global, a: &CampaignArgs) -> Result<Exit> {
                 f.protocol, f.schedule, f.seed, f.reason, f.saved_to, f.reproduce
             );
         }
+        for h in &report.harness_errors {
+            println!(
+                "HARNESS ERROR (not counted against {}) {} seed {}: {}",
+                h.protocol, h.schedule, h.seed, h.error
+            );
+        }
+        let mut outcome = Vec::new();
+        if !report.failures.is_empty() {
+            outcome.push(format!(
+                "{} failing runs saved under {}",
+                report.failures.len(),
+                a.out.display()
+            ));
+        }
+        if !report.harness_errors.is_empty() {
+            outcome.push(format!("{} harness errors", report.harness_errors.len()));
+        }
         println!(
             "{} runs in {:.1} s; {}",
             total,
             started.elapsed().as_secs_f64(),
-            if report.clean() {
+            if outcome.is_empty() {
                 "no violations".to_string()
             } else {
-                format!(
-                    "{} failing runs saved under {}",
-                    report.failures.len(),
-                    a.out.display()
-                )
+                outcome.join(", ")
             }
         );
     }
-    Ok(Exit::from_ok(report.clean()))
+    Ok(if !report.harness_errors.is_empty() {
+        Exit::HarnessErrors
+    } else {
+        Exit::from_ok(report.clean())
+    })
 }

@@ -38,11 +38,13 @@ impl Global {
     }
 }
 
-/// How a command ended when it ran to the end: exit code 0, or 1 when a check failed. (Bad
-/// input is an error: exit code 2.)
+/// How a command ended when it ran to the end: exit code 0, 1 when a check failed or could
+/// not decide, 3 when the harness itself failed on some run (its own bug, never the
+/// protocol's; the campaign lists those and goes on). Bad input is an error: exit code 2.
 pub enum Exit {
     Correct,
     Violations,
+    HarnessErrors,
 }
 
 impl Exit {
@@ -85,13 +87,13 @@ pub fn protocols_for(scenario: &Scenario, protocol: &str) -> Result<Vec<Protocol
 pub fn run_all(g: &Global, jobs: Vec<Job>, threads: usize, what: &str) -> Result<Vec<RunResult>> {
     let bar = progress(g, jobs.len() as u64, what);
     let results = run_jobs(&jobs, threads, &|r| {
-        if let Ok(r) = r
-            && !r.summary.correct
-        {
-            bar.println(format!(
+        match r {
+            Ok(r) if !r.summary.correct => bar.println(format!(
                 "VIOLATION: {} {} seed {}: reproduce with `cargo run --release -- run <scenario> --protocol {} --seed {}`",
                 r.summary.scenario, r.summary.protocol, r.summary.seed, r.summary.protocol, r.summary.seed
-            ));
+            )),
+            Err(e) if e.harness().is_some() => bar.println(format!("HARNESS ERROR: {e}")),
+            _ => {}
         }
         bar.inc(1);
     });
