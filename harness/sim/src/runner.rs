@@ -141,10 +141,10 @@ pub fn conclude<L: ReplicatedLog, D: Driver<L> + AsMut<ScenarioDriver>>(
     let statuses = sim.final_statuses();
     // Taken, not cloned: the committed sequence has an entry per command.
     let mut invariants = std::mem::replace(&mut sim.invariants, Invariants::new(0));
-    let live: Vec<(NodeId, LogIndex, &replog::KvStore)> = members
+    let live: Vec<(NodeId, LogIndex, u64)> = members
         .iter()
         .zip(&statuses)
-        .filter_map(|(&id, s)| s.map(|s| (id, s.commit_index, sim.kv(id))))
+        .filter_map(|(&id, s)| s.map(|s| (id, s.commit_index, sim.kv(id).digest())))
         .collect();
     let commit_index_per_node: Vec<Option<LogIndex>> = statuses
         .iter()
