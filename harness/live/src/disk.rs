@@ -88,11 +88,7 @@ impl<R: Serialize + DeserializeOwned + Clone + Send + 'static> Disk<R> {
                 on_failure(&why);
             }
         })?;
-        Ok(Disk {
-            tx,
-            counters,
-            failed,
-        })
+        Ok(Disk { tx, counters, failed })
     }
 
     /// Queues a persist; it is acknowledged through the `durable` callback.

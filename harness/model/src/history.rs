@@ -265,20 +265,28 @@ fn parse_call(f: Fun, value: &Value) -> Result<Call, String> {
         Fun::Write => opt_string(value)?
             .map(Call::Write)
             .ok_or_else(|| "a write's value must not be null".to_string()),
-        Fun::Cas => match value {
-            Value::Pair(expected, new) => Ok(Call::Cas {
-                expected: expected.clone(),
-                new: Arc::clone(new),
-            }),
-            Value::Json(serde_json::Value::Array(pair)) if pair.len() == 2 => Ok(Call::Cas {
-                expected: json_opt_string(&pair[0])?,
-                new: json_opt_string(&pair[1])?.ok_or("a cas's new value must not be null")?,
-            }),
-            other => Err(format!(
-                "a cas's value must be [expected, new], found {}",
-                other.to_json()
-            )),
-        },
+        Fun::Cas => {
+            let pair = match value {
+                Value::Pair(expected, new) => {
+                    return Ok(Call::Cas {
+                        expected: expected.clone(),
+                        new: Arc::clone(new),
+                    });
+                }
+                Value::Json(serde_json::Value::Array(pair)) => pair.as_slice(),
+                _ => &[],
+            };
+            let [expected, new] = pair else {
+                return Err(format!(
+                    "a cas's value must be [expected, new], found {}",
+                    value.to_json()
+                ));
+            };
+            Ok(Call::Cas {
+                expected: json_opt_string(expected)?,
+                new: json_opt_string(new)?.ok_or("a cas's new value must not be null")?,
+            })
+        }
     }
 }
 
@@ -411,7 +419,7 @@ pub fn parse_jsonl(reader: impl BufRead, name: &str) -> Result<Vec<Event>, Histo
 /// Parses JSON Lines and pairs them (see [`read_operations`]).
 pub fn parse_operations(reader: impl BufRead, name: &str) -> Result<Vec<Operation>, HistoryError> {
     let (events, lines) = parse_numbered(reader, name)?;
-    pair(&events, name).map_err(|e| at_lines(e, &lines))
+    pair_numbered(&events, &lines, name)
 }
 
 /// The events, and the line each came from (blank lines are skipped).
@@ -471,50 +479,43 @@ pub(crate) fn numbered_lines<'a>(
     })
 }
 
-/// A pairing error, whose `line` counts events, with the file line of that event instead.
-pub(crate) fn at_lines(e: HistoryError, lines: &[usize]) -> HistoryError {
-    match e {
-        HistoryError::Malformed { path, line, reason } => HistoryError::Malformed {
-            path,
-            line: line
-                .checked_sub(1)
-                .and_then(|i| lines.get(i))
-                .copied()
-                .unwrap_or(line),
-            reason,
-        },
-        io => io,
-    }
+/// Pairs each invocation with its process's next completion. An invocation with no
+/// completion becomes `Outcome::Info`. Errors name the event by its 1-based position in
+/// `events` (readers of files use [`pair_numbered`] to name the file's lines).
+pub fn pair(events: &[Event], name: &str) -> Result<Vec<Operation>, HistoryError> {
+    pair_numbered(events, &[], name)
 }
 
-/// Pairs each invocation with its process's next completion. An invocation with no
-/// completion becomes `Outcome::Info`. Errors name the event (1-based position in `events`;
-/// [`parse_operations`] turns that into the file's line).
-pub fn pair(events: &[Event], name: &str) -> Result<Vec<Operation>, HistoryError> {
+/// [`pair`], where event `i` came from line `lines[i]` of file `name` (an event without a
+/// line is named by its position).
+pub(crate) fn pair_numbered(
+    events: &[Event],
+    lines: &[usize],
+    name: &str,
+) -> Result<Vec<Operation>, HistoryError> {
     let bad = |line: usize, reason: String| HistoryError::Malformed {
         path: name.to_string(),
         line,
         reason,
     };
-    // Open invocations by process: index into `ops`.
-    let mut open: replog::fxhash::FxHashMap<u64, usize> = Default::default();
+    // Open invocations by process: index into `ops`, and the invocation's line.
+    let mut open: replog::fxhash::FxHashMap<u64, (usize, usize)> = Default::default();
     let mut ops: Vec<Operation> = Vec::with_capacity(events.len() / 2 + 1);
     for (i, e) in events.iter().enumerate() {
-        let line = i + 1;
+        let line = lines.get(i).copied().unwrap_or(i + 1);
         match e.kind {
             EventType::Invoke => {
-                if let Some(&prev) = open.get(&e.process) {
+                if let Some(&(_, invoked_at)) = open.get(&e.process) {
                     return Err(bad(
                         line,
                         format!(
-                            "process {} invokes again while its operation from line {} is open",
+                            "process {} invokes again while its operation from line {invoked_at} is open",
                             e.process,
-                            prev + 1
                         ),
                     ));
                 }
                 let call = parse_call(e.f, &e.value).map_err(|r| bad(line, r))?;
-                open.insert(e.process, ops.len());
+                open.insert(e.process, (ops.len(), line));
                 ops.push(Operation {
                     process: e.process,
                     key: Arc::clone(&e.key),
@@ -525,7 +526,7 @@ pub fn pair(events: &[Event], name: &str) -> Result<Vec<Operation>, HistoryError
                 });
             }
             kind => {
-                let Some(idx) = open.remove(&e.process) else {
+                let Some((idx, _)) = open.remove(&e.process) else {
                     return Err(bad(
                         line,
                         format!("process {} completes an operation it never invoked", e.process),
@@ -651,7 +652,11 @@ mod tests {
                 3,
                 "never invoked",
             ),
-            (&format!("{invoke}\n\n{invoke}\n") as &str, 3, "invokes again"),
+            (
+                &format!("{invoke}\n\n{invoke}\n") as &str,
+                3,
+                "invokes again while its operation from line 1 is open",
+            ),
             (
                 "{\"process\":1,\"type\":\"invoke\",\"f\":\"incr\",\"key\":\"k\",\"value\":1,\"time\":1}\n",
                 1,

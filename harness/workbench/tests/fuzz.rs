@@ -53,15 +53,16 @@ fn run_cases(what: &str, cases: u64, case: impl Fn(u64) -> Result<(), String> + 
     let (tx, rx) = mpsc::channel::<(u64, Result<(), String>)>();
     let worker = std::thread::spawn(move || {
         for i in 0..cases {
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(i)))
-                .unwrap_or_else(|payload| {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(i))).unwrap_or_else(
+                |payload| {
                     let message = payload
                         .downcast_ref::<String>()
                         .cloned()
                         .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
                         .unwrap_or_default();
                     Err(format!("panicked: {message}"))
-                });
+                },
+            );
             if tx.send((i, outcome)).is_err() {
                 return;
             }
@@ -174,33 +175,106 @@ fn replace_word(rng: &mut DetRng, text: &str, words: &[&str], with: &[&str]) -> 
 // Scenarios.
 
 const NUMBERS: &[&str] = &[
-    "-1", "0", "1", "3", "16", "1.5", "-0.5", "1e308", "1e400", "nan", "inf", "-inf", "99999999999",
-    "18446744073709551616", "4294967296", "0.000001",
+    "-1",
+    "0",
+    "1",
+    "3",
+    "16",
+    "1.5",
+    "-0.5",
+    "1e308",
+    "1e400",
+    "nan",
+    "inf",
+    "-inf",
+    "99999999999",
+    "18446744073709551616",
+    "4294967296",
+    "0.000001",
 ];
 const VALUES: &[&str] = &[
-    "\"x\"", "\"\"", "[1, 2]", "[]", "{ a = 1 }", "true", "-7", "1e400", "\"10\"", "\"1e30s\"", "\"-1s\"",
-    "\"nan s\"", "{ dist = \"uniform\", min = \"2ms\", max = \"1ms\" }",
-    "{ dist = \"lognormal\", median = \"1ms\", sigma = 99 }", "{ dist = \"pareto\" }", "\"0\"",
+    "\"x\"",
+    "\"\"",
+    "[1, 2]",
+    "[]",
+    "{ a = 1 }",
+    "true",
+    "-7",
+    "1e400",
+    "\"10\"",
+    "\"1e30s\"",
+    "\"-1s\"",
+    "\"nan s\"",
+    "{ dist = \"uniform\", min = \"2ms\", max = \"1ms\" }",
+    "{ dist = \"lognormal\", median = \"1ms\", sigma = 99 }",
+    "{ dist = \"pareto\" }",
+    "\"0\"",
 ];
 const WORDS: &[&str] = &[
-    "leader", "follower", "minority", "crashed", "bridge", "partition", "crash", "restart", "uniform",
-    "normal", "closed", "open", "zipfian", "raft", "paxos", "10ms", "1s", "0",
+    "leader",
+    "follower",
+    "minority",
+    "crashed",
+    "bridge",
+    "partition",
+    "crash",
+    "restart",
+    "uniform",
+    "normal",
+    "closed",
+    "open",
+    "zipfian",
+    "raft",
+    "paxos",
+    "10ms",
+    "1s",
+    "0",
 ];
 const ACTIONS: &[&str] = &[
-    "crash", "restart", "partition", "isolate", "bridge", "majorities_ring", "one_way", "partial", "heal",
-    "loss", "delay", "duplicate", "clock_skew", "slow_disk", "pause", "resume", "explode",
+    "crash",
+    "restart",
+    "partition",
+    "isolate",
+    "bridge",
+    "majorities_ring",
+    "one_way",
+    "partial",
+    "heal",
+    "loss",
+    "delay",
+    "duplicate",
+    "clock_skew",
+    "slow_disk",
+    "pause",
+    "resume",
+    "explode",
 ];
 
 /// A `[[faults]]` entry with a random action and the fields it needs, with values that are
 /// usually (not always) in range: most of these parse, and the run applies them.
 fn plausible_fault(rng: &mut DetRng, header: &str) -> String {
     let action = pick(rng, &ACTIONS[..ACTIONS.len() - 1]);
-    let at = pick(rng, &["\"0\"", "\"100ms\"", "\"300ms\"", "\"600ms\"", "\"900ms\""]);
+    let at = pick(
+        rng,
+        &["\"0\"", "\"100ms\"", "\"300ms\"", "\"600ms\"", "\"900ms\""],
+    );
     let mut f = format!("\n{header}\nat = {at}\naction = \"{action}\"\n");
-    let target = pick(rng, &[
-        "0", "1", "2", "[0, 2]", "\"leader\"", "\"follower\"", "\"minority\"", "\"minority_with_leader\"",
-        "\"all\"", "\"crashed\"", "\"paused\"",
-    ]);
+    let target = pick(
+        rng,
+        &[
+            "0",
+            "1",
+            "2",
+            "[0, 2]",
+            "\"leader\"",
+            "\"follower\"",
+            "\"minority\"",
+            "\"minority_with_leader\"",
+            "\"all\"",
+            "\"crashed\"",
+            "\"paused\"",
+        ],
+    );
     let needs_target = !matches!(action, "majorities_ring" | "heal" | "duplicate");
     if action == "partition" && rng.random_bool(0.5) {
         f += "groups = [[0], [1, 2]]\n";
@@ -220,22 +294,62 @@ fn plausible_fault(rng: &mut DetRng, header: &str) -> String {
 
 /// A `[[faults]]` entry with a random action and a random choice of fields and values.
 fn random_fault(rng: &mut DetRng, header: &str) -> String {
-    let mut f = format!("\n{header}\nat = {}\naction = \"{}\"\n", pick(rng, &[
-        "\"0\"", "\"100ms\"", "\"400ms\"", "\"900ms\"", "\"5s\"", "\"-1s\"", "\"1e30s\"",
-    ]), pick(rng, ACTIONS));
+    let mut f = format!(
+        "\n{header}\nat = {}\naction = \"{}\"\n",
+        pick(
+            rng,
+            &[
+                "\"0\"",
+                "\"100ms\"",
+                "\"400ms\"",
+                "\"900ms\"",
+                "\"5s\"",
+                "\"-1s\"",
+                "\"1e30s\"",
+            ]
+        ),
+        pick(rng, ACTIONS)
+    );
     let fields: [(&str, f64, &[&str]); 7] = [
-        ("target", 0.7, &[
-            "0", "2", "99", "-1", "\"leader\"", "\"follower\"", "\"minority\"", "\"minority_with_leader\"",
-            "\"all\"", "\"crashed\"", "\"paused\"", "\"boss\"", "[]", "[0, 1]", "[0, 0]", "[7, 1]",
-        ]),
-        ("groups", 0.2, &["[[0], [1, 2]]", "[]", "[[]]", "[[0, 1], [1]]", "[[9]]", "[[0]]"]),
+        (
+            "target",
+            0.7,
+            &[
+                "0",
+                "2",
+                "99",
+                "-1",
+                "\"leader\"",
+                "\"follower\"",
+                "\"minority\"",
+                "\"minority_with_leader\"",
+                "\"all\"",
+                "\"crashed\"",
+                "\"paused\"",
+                "\"boss\"",
+                "[]",
+                "[0, 1]",
+                "[0, 0]",
+                "[7, 1]",
+            ],
+        ),
+        (
+            "groups",
+            0.2,
+            &["[[0], [1, 2]]", "[]", "[[]]", "[[0, 1], [1]]", "[[9]]", "[[0]]"],
+        ),
         ("probability", 0.3, &["0", "0.5", "1", "1.5", "-0.1", "nan"]),
         ("rate", 0.2, &["0.5", "2.0", "0", "-1", "1e9", "inf", "0.001"]),
         ("extra", 0.2, &["\"10ms\"", "\"0\"", "\"1e30s\"", "5"]),
-        ("fsync", 0.2, &[
-            "\"20ms\"", "{ dist = \"uniform\", min = \"2ms\", max = \"1ms\" }",
-            "{ dist = \"lognormal\", median = \"1ms\", sigma = 99 }",
-        ]),
+        (
+            "fsync",
+            0.2,
+            &[
+                "\"20ms\"",
+                "{ dist = \"uniform\", min = \"2ms\", max = \"1ms\" }",
+                "{ dist = \"lognormal\", median = \"1ms\", sigma = 99 }",
+            ],
+        ),
         ("direction", 0.1, &["\"send\"", "\"receive\"", "\"up\""]),
     ];
     for (name, p, values) in fields {
@@ -264,7 +378,8 @@ fn mutate_scenario(rng: &mut DetRng, text: &str) -> String {
             1 => replace_number(rng, &t, NUMBERS),
             2 => {
                 let mut lines = lines_of(&t);
-                let assignments: Vec<usize> = (0..lines.len()).filter(|&i| lines[i].contains(" = ")).collect();
+                let assignments: Vec<usize> =
+                    (0..lines.len()).filter(|&i| lines[i].contains(" = ")).collect();
                 if let Some(&i) = assignments.get(rng.random_range(0..assignments.len().max(1))) {
                     let key = lines[i].split(" = ").next().unwrap_or("").to_string();
                     lines[i] = format!("{key} = {}", pick(rng, VALUES));
@@ -313,7 +428,10 @@ fn fenced_block(doc: &str, heading: &str, fence: &str) -> String {
     let after = &doc[doc.find(heading).expect("the heading")..];
     let start = after.find(fence).expect("the fence") + fence.len();
     let body = &after[start..];
-    body[..body.find("\n```").expect("the closing fence")].trim_start().to_string() + "\n"
+    body[..body.find("\n```").expect("the closing fence")]
+        .trim_start()
+        .to_string()
+        + "\n"
 }
 
 /// The corpus: the shipped texts as they are, and each shortened to one second (so that a
@@ -339,7 +457,10 @@ fn cheap_to_run(s: &Scenario) -> bool {
         && w.clients <= 64
         && w.value_size <= 4096
         && (w.mode == LoopMode::Closed || w.rate.is_some_and(|r| r <= 50_000.0))
-        && s.faults.random.as_ref().is_none_or(|r| r.mean_interval.0 >= 50_000_000)
+        && s.faults
+            .random
+            .as_ref()
+            .is_none_or(|r| r.mean_interval.0 >= 50_000_000)
 }
 
 /// One scenario case: the mutated text parses, or fails naming file and field; if it parses
@@ -393,7 +514,10 @@ fn fuzz_scenarios(cases: u64, runs_at_least: u64) {
     });
     let ran = ran_rx.try_iter().filter(|&r| r).count() as u64;
     eprintln!("scenario fuzz: {cases} cases, {ran} run in the simulator");
-    assert!(ran >= runs_at_least, "only {ran} of {cases} mutated scenarios were run");
+    assert!(
+        ran >= runs_at_least,
+        "only {ran} of {cases} mutated scenarios were run"
+    );
 }
 
 #[test]
@@ -435,14 +559,30 @@ fn mutate_history(rng: &mut DetRng, text: &str) -> Vec<u8> {
         t = match rng.random_range(0..10) {
             0 => delete_char(rng, &t, &['{', '}', '"', ',', ':']),
             1 | 2 => shuffle_lines(rng, &t),
-            3 => replace_word(rng, &t, &["\"read\"", "\"write\"", "\"cas\""], &["\"incr\"", "\"read\"", "\"cas\"", "1"]),
-            4 => replace_word(rng, &t, &["\"invoke\"", "\"ok\"", "\"fail\"", "\"info\""], &[
-                "\"done\"", "\"ok\"", "\"invoke\"", "\"info\"", "null",
-            ]),
-            5 => replace_word(rng, &t, &["\"value\":\"", "\"value\":null", "\"value\":["], &[
-                "\"value\":123,\"v\":\"", "\"value\":{},\"v\":null", "\"value\":true,\"v\":[",
-                "\"value\":[null],\"v\":[", "\"value\":[\"a\",1],\"v\":[",
-            ]),
+            3 => replace_word(
+                rng,
+                &t,
+                &["\"read\"", "\"write\"", "\"cas\""],
+                &["\"incr\"", "\"read\"", "\"cas\"", "1"],
+            ),
+            4 => replace_word(
+                rng,
+                &t,
+                &["\"invoke\"", "\"ok\"", "\"fail\"", "\"info\""],
+                &["\"done\"", "\"ok\"", "\"invoke\"", "\"info\"", "null"],
+            ),
+            5 => replace_word(
+                rng,
+                &t,
+                &["\"value\":\"", "\"value\":null", "\"value\":["],
+                &[
+                    "\"value\":123,\"v\":\"",
+                    "\"value\":{},\"v\":null",
+                    "\"value\":true,\"v\":[",
+                    "\"value\":[null],\"v\":[",
+                    "\"value\":[\"a\",1],\"v\":[",
+                ],
+            ),
             6 => replace_number(rng, &t, &["-5", "1e30", "18446744073709551616", "0", "\"x\""]),
             7 => truncate(rng, &t),
             8 => replace_word(rng, &t, &["\"key\":"], &["\"key\":7,\"k\":"]),
@@ -470,14 +610,20 @@ fn small_budget() -> Budget {
 
 /// Either operations the checker decides (or gives up on) within a small budget, or an error
 /// naming `name` and a line that exists.
-fn judge(parsed: Result<Vec<model::history::Operation>, HistoryError>, name: &str, bytes: &[u8]) -> Result<(), String> {
+fn judge(
+    parsed: Result<Vec<model::history::Operation>, HistoryError>,
+    name: &str,
+    bytes: &[u8],
+) -> Result<(), String> {
     let lines = bytes.split(|&b| b == b'\n').count();
     match parsed {
         Ok(ops) => {
             check_operations_reporting(&ops, &small_budget(), &mut |_| {});
             Ok(())
         }
-        Err(HistoryError::Malformed { path, line, reason }) if path == name && (1..=lines).contains(&line) => {
+        Err(HistoryError::Malformed { path, line, reason })
+            if path == name && (1..=lines).contains(&line) =>
+        {
             if reason.is_empty() {
                 Err("an error without a reason".into())
             } else {
@@ -526,9 +672,23 @@ fn mutate_jepsen(rng: &mut DetRng, text: &str) -> Vec<u8> {
     for _ in 0..rng.random_range(1..=3) {
         t = match rng.random_range(0..7) {
             0 | 1 => shuffle_lines(rng, &t),
-            2 => replace_word(rng, &t, &[":invoke", ":ok", ":fail", ":info"], &[":begin", ":ok", ":invoke", ""]),
-            3 => replace_word(rng, &t, &[":read", ":write", ":cas"], &[":incr", ":read", ":cas", ":write"]),
-            4 => replace_number(rng, &t, &["banana", "-1", "99999999999999999999", ":nemesis", "[1", "nil"]),
+            2 => replace_word(
+                rng,
+                &t,
+                &[":invoke", ":ok", ":fail", ":info"],
+                &[":begin", ":ok", ":invoke", ""],
+            ),
+            3 => replace_word(
+                rng,
+                &t,
+                &[":read", ":write", ":cas"],
+                &[":incr", ":read", ":cas", ":write"],
+            ),
+            4 => replace_number(
+                rng,
+                &t,
+                &["banana", "-1", "99999999999999999999", ":nemesis", "[1", "nil"],
+            ),
             5 => delete_char(rng, &t, &['[', ']', '\t', '-']),
             _ => truncate(rng, &t),
         };
@@ -583,7 +743,10 @@ fn workbench(dir: &Path, args: &[&str]) -> (i32, String) {
         }
         if started.elapsed() > CASE_LIMIT {
             let _ = child.kill();
-            panic!("`workbench {}` did not finish within {CASE_LIMIT:?}", args.join(" "));
+            panic!(
+                "`workbench {}` did not finish within {CASE_LIMIT:?}",
+                args.join(" ")
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -607,7 +770,8 @@ fn one_hot_key_with_32_clients_finishes_with_a_verdict() {
     let text = "name = \"hot\"\nduration = \"1s\"\n[workload]\nclients = 32\nkeys = 1\n";
     std::fs::write(dir.path().join("hot.toml"), text).expect("write");
     let (code, stderr) = workbench(dir.path(), &["--quiet", "run", "hot.toml", "--out", "out"]);
-    let summary = std::fs::read_to_string(dir.path().join("out/runs/hot/raft-seed1/summary.json")).unwrap_or_default();
+    let summary =
+        std::fs::read_to_string(dir.path().join("out/runs/hot/raft-seed1/summary.json")).unwrap_or_default();
     assert!(
         code == 0 && summary.contains("\"linearizable\": true"),
         "exit {code}: {stderr}\n{summary}"
@@ -625,7 +789,10 @@ fn check_exits_2_naming_the_line_of_a_malformed_history_or_log() {
     )
     .expect("write");
     let (code, stderr) = workbench(dir.path(), &["check", "h.jsonl"]);
-    assert!(code == 2 && stderr.contains("h.jsonl:3: process 1 invokes again"), "exit {code}: {stderr}");
+    assert!(
+        code == 2 && stderr.contains("h.jsonl:3: process 1 invokes again"),
+        "exit {code}: {stderr}"
+    );
     let (code, stderr) = workbench(dir.path(), &["check", "--format", "jepsen-log", "j.log"]);
     assert!(code == 2 && stderr.contains("j.log:2:"), "exit {code}: {stderr}");
 }
@@ -639,8 +806,14 @@ fn mutated_scenarios_through_the_binary_exit_0_1_or_2() {
         let mut rng = rng_for(seed, 0xb1);
         let text = mutate_scenario(&mut rng, &corpus[corpus.len() - 1 - (seed as usize % 18)]);
         std::fs::write(dir.path().join("m.toml"), &text).expect("write");
-        let (code, stderr) = workbench(dir.path(), &["--quiet", "run", "m.toml", "--protocol", "raft", "--out", "out"]);
-        assert!((0..=2).contains(&code), "exit {code}: {stderr}\n--- scenario ---\n{text}");
+        let (code, stderr) = workbench(
+            dir.path(),
+            &["--quiet", "run", "m.toml", "--protocol", "raft", "--out", "out"],
+        );
+        assert!(
+            (0..=2).contains(&code),
+            "exit {code}: {stderr}\n--- scenario ---\n{text}"
+        );
         codes[code as usize] += 1;
     }
     eprintln!("exit codes 0/1/2: {codes:?}");

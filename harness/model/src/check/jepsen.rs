@@ -51,7 +51,7 @@ pub fn parse_log(reader: impl BufRead, name: &str) -> Result<Vec<Operation>, His
             lines.push(line);
         }
     }
-    history::pair(&events, name).map_err(|e| history::at_lines(e, &lines))
+    history::pair_numbered(&events, &lines, name)
 }
 
 /// One line as an event; `None` for a line to skip.

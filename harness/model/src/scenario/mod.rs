@@ -136,6 +136,10 @@ pub fn random_nemesis(r: &RandomNemesisSpec, run_ns: u64, seed: u64) -> Vec<Faul
     use FaultKind::*;
     let mut rng = rng_for(seed, 0xfa17);
     let mut out = Vec::new();
+    // Validation refuses both; a nemesis built in code that has them draws nothing.
+    if r.kinds.is_empty() || r.mean_interval.0 == 0 {
+        return out;
+    }
     let mut t = r.start.0;
     let named = |n: NamedTarget| Some(TargetSpec::Named(n));
     loop {
@@ -144,7 +148,9 @@ pub fn random_nemesis(r: &RandomNemesisSpec, run_ns: u64, seed: u64) -> Vec<Faul
         if t >= run_ns {
             break;
         }
-        let kind = r.kinds[rng.random_range(0..r.kinds.len())];
+        let Some(&kind) = r.kinds.get(rng.random_range(0..r.kinds.len())) else {
+            break;
+        };
         let length = (r.fault_duration.0 as f64 * rng.random_range(0.5..1.5)) as u64;
         let end = (t + length).min(run_ns);
         let leader_or_follower = if rng.random_bool(0.5) {
