@@ -397,6 +397,18 @@ pub fn run_campaign(
                 source,
             })
     });
+    collate(cfg, &scenarios, &units, digests, out)
+}
+
+/// The report from every unit's runs, in unit order: findings tallied and saved (re-run with
+/// a trace), harness errors listed apart and counted against no protocol.
+fn collate(
+    cfg: &CampaignConfig,
+    scenarios: &[Scenario],
+    units: &[Unit],
+    digests: Vec<Result<Vec<Digest>, CampaignError>>,
+    out: &Path,
+) -> Result<CampaignReport, CampaignError> {
     let mut report = CampaignReport {
         per_protocol: BTreeMap::new(),
         failures: Vec::new(),
@@ -420,7 +432,9 @@ pub fn run_campaign(
             }
             Err(e) => return Err(e),
         };
-        let first = &runs[0];
+        let Some(first) = runs.first() else {
+            continue;
+        };
         tally.faults_injected += first.faults_injected;
         tally.operations_checked += first.operations_checked;
         let mut reason = match &first.finding {
@@ -444,7 +458,7 @@ pub fn run_campaign(
             ));
         }
         if let Some(reason) = reason {
-            let job = unit.job(&scenarios, cfg);
+            let job = unit.job(scenarios, cfg);
             match save_failure(out, &job, schedule, &reason) {
                 Ok(failure) => report.failures.push(failure),
                 Err(e) if e.harness().is_some() => report.harness_errors.push(HarnessFailure {
@@ -516,6 +530,57 @@ mod tests {
             threads: 2,
             bugs,
         }
+    }
+
+    #[test]
+    fn a_harness_error_is_listed_apart_counted_against_no_protocol_and_the_campaign_goes_on() {
+        let cfg = config(2, &["bridge"], replog::Bugs::default());
+        let scenarios: Vec<Scenario> = cfg.schedules.iter().map(|s| scenario_for(s, &cfg)).collect();
+        let units: Vec<Unit> = [1, 2]
+            .map(|seed| Unit {
+                schedule: 0,
+                protocol: Protocol::Raft,
+                seed,
+            })
+            .into();
+        let harness_error = sim::HarnessError {
+            scenario: "campaign-bridge".into(),
+            protocol: Protocol::Raft,
+            seed: 1,
+            at_ns: 8_000_000_000,
+            event: "applying fault 3 of the schedule".into(),
+            message: "index out of bounds: the len is 0 but the index is 0".into(),
+        };
+        let clean = Digest {
+            faults_injected: 3,
+            operations_checked: 100,
+            finding: None,
+            trace_hash: 1,
+            history_hash: 1,
+        };
+        let digests = vec![
+            Err(CampaignError::Run {
+                protocol: Protocol::Raft,
+                seed: 1,
+                source: RunError::Harness(harness_error),
+            }),
+            Ok(vec![clean.clone(), clean]),
+        ];
+        let out = tempfile::tempdir().expect("temp dir");
+        let report = collate(&cfg, &scenarios, &units, digests, out.path()).expect("collated");
+        let tally = &report.per_protocol[&Protocol::Raft];
+        assert_eq!(
+            (
+                tally.runs,
+                tally.violations,
+                tally.harness_errors,
+                tally.operations_checked,
+                report.failures.len(),
+                report.harness_errors.iter().map(|h| h.seed).collect::<Vec<_>>(),
+                report.clean(),
+            ),
+            (2, 0, 1, 100, 0, vec![1], false)
+        );
     }
 
     #[test]
