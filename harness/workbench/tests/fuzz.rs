@@ -475,6 +475,9 @@ fn scenario_case(corpus: &[String], seed: u64) -> Result<bool, String> {
         rng.random_range(0..half)
     }];
     let text = mutate_scenario(&mut rng, base);
+    if std::env::var_os("FUZZ_SHOW").is_some() {
+        eprintln!("--- scenario case {seed} ---\n{text}");
+    }
     let shown = |why: String| format!("{why}\n--- scenario ---\n{text}");
     let scenario = match Scenario::parse(&text, "fuzz.toml") {
         Ok(s) => s,
@@ -523,6 +526,21 @@ fn fuzz_scenarios(cases: u64, runs_at_least: u64) {
 #[test]
 fn mutated_scenarios_parse_or_name_the_field_and_those_that_parse_run_without_harness_errors() {
     fuzz_scenarios(1_500, 15);
+}
+
+/// One scenario case, shown and run: `FUZZ_CASE=N FUZZ_SHOW=1 cargo test --release -p
+/// workbench --test fuzz one_scenario_case -- --ignored --nocapture`.
+#[test]
+#[ignore = "reproduces the case named by FUZZ_CASE"]
+fn one_scenario_case() {
+    let case: u64 = std::env::var("FUZZ_CASE")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let corpus = scenario_corpus();
+    let started = Instant::now();
+    let outcome = scenario_case(&corpus, case);
+    eprintln!("case {case}: {outcome:?} in {:?}", started.elapsed());
 }
 
 /// The long version: `cargo test --release -p workbench --test fuzz -- --ignored --nocapture`.

@@ -288,3 +288,14 @@ fn a_nemesis_that_would_draw_millions_of_faults_is_rejected() {
     let text = "name = \"x\"\nduration = \"60m\"\n[faults]\nrandom = { mean_interval = \"1ms\", kinds = [\"crash\"] }\n";
     assert_eq!(parse(text).unwrap_err().field, "faults.random.mean_interval");
 }
+
+#[test]
+fn a_request_timeout_of_a_nanosecond_is_refused_naming_the_field_and_line() {
+    let text = "name = \"t\"\nduration = \"1s\"\n[workload]\nclients = 4\nrequest_timeout = \"0.000001ms\"\n";
+    let e = Scenario::parse(text, "t.toml").unwrap_err().to_string();
+    assert!(
+        e.starts_with("t.toml: workload.request_timeout: 1ns is too short: at least 1ms")
+            && e.contains("line 5"),
+        "{e}"
+    );
+}

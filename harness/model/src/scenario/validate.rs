@@ -29,6 +29,10 @@ pub const CLOCK_RATES: RangeInclusive<f64> = 0.001..=1000.0;
 /// Most messages in flight per follower, and most entries per batch.
 pub const MAX_INFLIGHT_MSGS: usize = 10_000;
 pub const MAX_BATCH_ENTRIES: usize = 1_000_000;
+/// Shortest period of anything that repeats until answered (a client's resend and retry
+/// backoff, the heartbeat): 1 ms. Shorter ones are legal in meaning but make a run of a few
+/// simulated seconds take billions of events (a 1 ns request timeout never finishes).
+pub const MIN_PERIOD_NS: Nanos = 1_000_000;
 /// Longest scenario name (it names files and directories).
 pub const MAX_NAME_LEN: usize = 64;
 
@@ -68,6 +72,21 @@ impl Validator<'_> {
             );
         }
         Ok(())
+    }
+
+    /// A period that repeats until answered: at least [`MIN_PERIOD_NS`].
+    fn period(&self, field: &str, ns: Nanos) -> Checked {
+        if ns < MIN_PERIOD_NS {
+            return self.fail(
+                field,
+                format!(
+                    "{} is too short: at least {} (it repeats until answered, and a run would not finish)",
+                    format_duration(ns),
+                    format_duration(MIN_PERIOD_NS)
+                ),
+            );
+        }
+        self.duration(field, ns)
     }
 
     fn positive_duration(&self, field: &str, ns: Nanos) -> Checked {
@@ -185,6 +204,7 @@ impl Validator<'_> {
         if let Err(e) = p.validate() {
             return self.fail(&format!("protocol.{}", e.field), e.problem);
         }
+        self.period("protocol.heartbeat_interval", p.heartbeat_interval_ns)?;
         self.duration("protocol.election_timeout_max", p.election_timeout_max_ns)?;
         self.duration("protocol.batch_delay", p.batch_delay_ns)?;
         if p.max_inflight_msgs > MAX_INFLIGHT_MSGS {
@@ -267,7 +287,7 @@ impl Validator<'_> {
                 format!("{} bytes is too large: at most 1 MiB", w.value_size),
             );
         }
-        self.positive_duration(&field("request_timeout"), w.request_timeout.0)?;
+        self.period(&field("request_timeout"), w.request_timeout.0)?;
         self.duration(&field("op_timeout"), w.op_timeout.0)?;
         if w.op_timeout < w.request_timeout {
             return self.fail(
@@ -278,7 +298,7 @@ impl Validator<'_> {
                 ),
             );
         }
-        self.positive_duration(&field("retry_backoff"), w.retry_backoff.0)?;
+        self.period(&field("retry_backoff"), w.retry_backoff.0)?;
         self.duration(&field("think_time"), w.think_time.0)
     }
 
