@@ -123,6 +123,7 @@
 //! | `flow_control.rs` | batching, the batch delay, the pipelining window, lost windows resent |
 //! | `figure8.rs` | Figure 8 step by step: why earlier-term entries are not committed by counting |
 //! | `prevote_checkquorum.rs` | PreVote and CheckQuorum, each switch on and off |
+//! | `stale_refusals.rs` | a refusal of an earlier term's request is not counted as an answer to the current one (votes, pre-votes, AppendEntries) |
 //! | `bugs.rs` | `ProtocolConfig::bugs` variants are caught by the agreement check |
 //! | `stress.rs` | random faults on five nodes (the schedule Paxos runs too); nothing committed is lost |
 //! | `rule_table.rs` | every function the rule table above names exists in the file it gives |

@@ -9,8 +9,8 @@ use replog::{NodeId, ProtocolConfig, Role};
 
 fn config(pre_vote: bool, check_quorum: bool) -> ProtocolConfig {
     let mut cfg = ProtocolConfig::default();
-    cfg.raft.pre_vote = pre_vote;
-    cfg.raft.check_quorum = check_quorum;
+    cfg.pre_vote = pre_vote;
+    cfg.check_quorum = check_quorum;
     cfg
 }
 
