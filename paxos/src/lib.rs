@@ -83,7 +83,8 @@
 //! | `catch_up.rs` | commit notices, catch-up of lagging learners |
 //! | `flow_control.rs` | batching, the batch delay, the pipelining window (the same tests as Raft's) |
 //! | `gap_detection.rs` | a lost accept is resent as soon as the next answer reports the gap; duplicated and reordered reports resend once |
-//! | `parity.rs` | the equalisations with Raft: cumulative acknowledgements, stall recovery, the timer policy, pre-prepare and the quorum check, and the hygiene rules (heartbeats raise the promise, empty messages change nothing, bounded promises) |
+//! | `parity.rs` | the equalisations with Raft, each beside its control with the `ablation` switch on: cumulative acknowledgements, stall recovery, the timer policy; and the hygiene rules (heartbeats raise the promise, empty messages change nothing, replies wait for their writes, bounded promises) |
+//! | `prevote_checkquorum.rs` | leader stickiness: the pre-prepare round and the quorum check, each switch on and off (Raft's PreVote and CheckQuorum tests, same schedules) |
 //! | `bugs.rs` | `ProtocolConfig::bugs` variants are caught by the agreement check |
 //! | `stress.rs` | random faults on five nodes (Raft's schedule generator); nothing committed is lost |
 //! | `rule_table.rs` | every function the rule table above names exists in the file it gives |

@@ -1,4 +1,6 @@
-//! PreVote (thesis §9.6) and CheckQuorum (thesis §6.2), each a switch in `RaftOptions`.
+//! PreVote (thesis §9.6) and CheckQuorum (thesis §6.2), each a shared switch of
+//! `ProtocolConfig` (`pre_vote`, `check_quorum`). Multi-Paxos's counterparts are tested by
+//! the same schedules in `paxos/tests/prevote_checkquorum.rs`.
 
 mod common;
 

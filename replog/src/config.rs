@@ -105,7 +105,7 @@ impl Default for RaftOptions {
 /// measured difference was implementation rather than design. Leader stickiness is not here:
 /// its switches are the real knobs `pre_vote` and `check_quorum`. All off by default; no
 /// suite scenario turns one on.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Ablation {
     /// Paxos: an `Accepted` acknowledges only the slots of the `Accept` it answers and frees
