@@ -544,7 +544,8 @@ pub fn section(dir: &Path, d: &ParityData) -> Result<Section, ReportError> {
              or a reported gap is resent every heartbeat; a stalled window is refilled whole from the last \
              acknowledged slot), one timer policy (timeouts drawn per role change), and leader stickiness \
              for both (Raft's PreVote and CheckQuorum; multi-Paxos's pre-prepare round and quorum check). \
-             Each arm switches one off again; \"as before\" switches all four off. Every arm ran the \
+             Each arm switches one off again; \"as before\" switches all four off (the correctness fixes \
+             of issue 15 stay on: stale refusals, the durable replies, the hygiene rules). Every arm ran the \
              suite's schedules on 5 nodes with 32 clients for 10 s, {} seeds each; figures are means with \
              a Student-t 95 % interval, and a difference is called only when the intervals do not overlap.",
         d.seeds
