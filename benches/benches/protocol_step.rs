@@ -110,8 +110,10 @@ fn every_kind(c: &mut Criterion) {
             "AppendEntriesResponse",
         ],
     );
-    let mut pre_vote = ProtocolConfig::default();
-    pre_vote.pre_vote = true;
+    let pre_vote = ProtocolConfig {
+        pre_vote: true,
+        ..ProtocolConfig::default()
+    };
     let raft = snapshots::<raft::RaftNode>(&pre_vote, 5, raft_kind);
     bench_one(c, "raft", &raft, &["PreVote", "PreVoteResponse"]);
     let paxos = snapshots::<paxos::PaxosNode>(&cfg, 5, paxos_kind);
