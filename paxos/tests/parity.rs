@@ -185,9 +185,14 @@ fn with_redraw_on_reset_every_heartbeat_draws_a_new_timeout() {
     assert!(timeouts_while_following(ablation).len() > 1);
 }
 
+/// A `Persist` action: its sequence number and records.
+type Persisted = (u64, Vec<Record>);
+/// A `Send` action: the message and the persist it waits for.
+type Sent = (Message, Option<u64>);
+
 /// The records issued and the messages sent (with what each waits for) by `node` since
 /// the last call.
-fn take(node: &mut PaxosNode) -> (Vec<(u64, Vec<Record>)>, Vec<(Message, Option<u64>)>) {
+fn take(node: &mut PaxosNode) -> (Vec<Persisted>, Vec<Sent>) {
     let mut actions = Vec::new();
     node.take_actions(&mut actions);
     let (mut persists, mut sends) = (Vec::new(), Vec::new());

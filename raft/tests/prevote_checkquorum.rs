@@ -10,10 +10,11 @@ use replog::testkit::Network;
 use replog::{NodeId, ProtocolConfig, Role};
 
 fn config(pre_vote: bool, check_quorum: bool) -> ProtocolConfig {
-    let mut cfg = ProtocolConfig::default();
-    cfg.pre_vote = pre_vote;
-    cfg.check_quorum = check_quorum;
-    cfg
+    ProtocolConfig {
+        pre_vote,
+        check_quorum,
+        ..ProtocolConfig::default()
+    }
 }
 
 /// Isolates a follower for two seconds (it times out about ten times) while the leader
