@@ -342,6 +342,8 @@ pub fn paxos_kind(m: &paxos::Message) -> &'static str {
         HeartbeatReply(_) => "HeartbeatReply",
         Learn(_) => "Learn",
         Learned(_) => "Learned",
+        PrePrepare(_) => "PrePrepare",
+        PrePromise(_) => "PrePromise",
     }
 }
 
@@ -470,7 +472,7 @@ mod tests {
                 "RequestVoteResponse"
             ]
         );
-        cfg.raft.pre_vote = true;
+        cfg.pre_vote = true;
         assert_eq!(
             kinds::<raft::RaftNode>(&cfg, raft_kind),
             [
@@ -486,7 +488,8 @@ mod tests {
 
     #[test]
     fn leader_changes_pass_every_multi_paxos_message_kind() {
-        let found = kinds::<paxos::PaxosNode>(&ProtocolConfig::default(), paxos_kind);
+        let mut cfg = ProtocolConfig::default();
+        let found = kinds::<paxos::PaxosNode>(&cfg, paxos_kind);
         assert_eq!(
             found,
             [
@@ -500,6 +503,12 @@ mod tests {
                 "Prepare",
                 "Promise"
             ]
+        );
+        cfg.pre_vote = true;
+        let found = kinds::<paxos::PaxosNode>(&cfg, paxos_kind);
+        assert!(
+            found.contains(&"PrePrepare") && found.contains(&"PrePromise"),
+            "{found:?}"
         );
     }
 }

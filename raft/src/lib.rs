@@ -67,7 +67,8 @@
 //! Beyond Figure 2: the leader's no-op at the start of its term (§8); fast backtracking
 //! (§5.3); the leader's parallel fsync (§10.2.1); batching and pipelining (§10.2.2 of the
 //! thesis, flow control as etcd's `Progress`); PreVote (thesis §9.6) and CheckQuorum
-//! (thesis §6.2), both behind [`replog::RaftOptions`].
+//! (thesis §6.2), both behind the shared switches `ProtocolConfig::pre_vote` and
+//! `check_quorum` (multi-Paxos has their counterparts).
 //!
 //! # Durability rules (binding, from [`replog::ReplicatedLog`])
 //! - Votes: the term/vote record is persisted before the RequestVoteResponse that grants it
@@ -117,12 +118,13 @@
 //! | `receiver_rules.rs` | Figure 2's receiver rules, one test per rule, on a single node (Paxos: `acceptor_rules.rs`) |
 //! | `interaction.rs` | the scripts in `replog/testdata/interaction/`, a trace per step, side by side with Paxos's |
 //! | `conformance.rs` | `replog::conformance`, the suite Paxos passes too |
-//! | `leadership.rs` | one leader per term, re-election, the election restriction |
+//! | `leadership.rs` | one leader per term, re-election, the election restriction, the timer policy (a follower keeps its draw) |
 //! | `log_repair.rs` | the follower logs of Figure 7 converge to the leader's, with and without fast backtracking |
 //! | `durability.rs` | votes and entries leave only once durable; restart from the records |
 //! | `flow_control.rs` | batching, the batch delay, the pipelining window, lost windows resent |
 //! | `figure8.rs` | Figure 8 step by step: why earlier-term entries are not committed by counting |
 //! | `prevote_checkquorum.rs` | PreVote and CheckQuorum, each switch on and off |
+//! | `stale_refusals.rs` | a refusal of an earlier term's request is not counted as an answer to the current one (votes, pre-votes, AppendEntries) |
 //! | `bugs.rs` | `ProtocolConfig::bugs` variants are caught by the agreement check |
 //! | `stress.rs` | random faults on five nodes (the schedule Paxos runs too); nothing committed is lost |
 //! | `rule_table.rs` | every function the rule table above names exists in the file it gives |

@@ -53,7 +53,8 @@ pub struct RaftNode {
     pub(crate) leader_hint: Option<NodeId>,
 
     // Timers.
-    /// This node's randomized election timeout, drawn on each role change. Reference: §5.2.
+    /// This node's randomized election timeout, drawn on each role change and each new
+    /// election (the timer policy both protocols share). Reference: §5.2.
     election_timeout_ns: Nanos,
     /// When the election timer fires; `None` until the node first learns the time (boot has
     /// no clock), in which case it asks to be ticked at once.
@@ -300,7 +301,9 @@ impl RaftNode {
     }
 
     /// Answers a message from an earlier term: requests are refused with the current term
-    /// so their sender learns it (and a stale leader steps down); answers are dropped.
+    /// so their sender learns it (and a stale leader steps down); answers are dropped. The
+    /// refusal names the request's term, so a sender that has meanwhile reached this node's
+    /// term does not take it for an answer to its current request (it only teaches the term).
     /// Reference: Raft §5.1, Figure 2 (receiver implementation, rule 1).
     fn reject_stale(&mut self, from: NodeId, msg: &Message) {
         let term = self.current_term;
@@ -313,22 +316,25 @@ impl RaftNode {
                     index: ae.prev_log_index,
                     conflict_term: 0,
                     conflict_index: 0,
+                    request_term: ae.term,
                 }),
                 None,
             ),
-            Message::RequestVote(_) => self.send(
+            Message::RequestVote(req) => self.send(
                 from,
                 Message::RequestVoteResponse(RequestVoteResponse {
                     term,
                     vote_granted: false,
+                    request_term: req.term,
                 }),
                 None,
             ),
-            Message::PreVote(_) => self.send(
+            Message::PreVote(req) => self.send(
                 from,
                 Message::PreVoteResponse(RequestVoteResponse {
                     term,
                     vote_granted: false,
+                    request_term: req.term,
                 }),
                 None,
             ),

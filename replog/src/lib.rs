@@ -44,7 +44,7 @@ pub mod types;
 pub mod wire;
 
 pub use command::{ClientCommand, ClientId, CmdId, Command, Op};
-pub use config::{Bugs, ConfigError, ProtocolConfig, RaftOptions};
+pub use config::{Ablation, Bugs, ConfigError, ProtocolConfig, RaftOptions};
 pub use host::{HostIo, NodeHost};
 pub use kv::{KvResult, KvStore};
 pub use log::{Action, NotLeader, ReplicatedLog, Role, Status, leader_of};

@@ -84,7 +84,8 @@ pub enum Action<M, R> {
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Follower,
-    /// Raft with PreVote: asking whether it could win before starting an election.
+    /// With `pre_vote`: asking whether it could win before starting an election (Raft's
+    /// PreVote, Paxos's pre-prepare).
     PreCandidate,
     Candidate,
     Leader,

@@ -79,15 +79,15 @@ fn scenario_blocks(sr: &ScenarioResults, figures: &[Figure]) -> Vec<Block> {
     let p = &s.protocol;
     setup.push(format!(
         "Protocol knobs (both): election/suspicion timeout {}–{}, heartbeat {}, batch up to {} entries (delay {}), \
-         {} messages in flight per follower. Raft-only: PreVote {}, CheckQuorum {}.",
+         {} messages in flight per follower, pre_vote {}, check_quorum {}.",
         format_duration(p.election_timeout_min_ns),
         format_duration(p.election_timeout_max_ns),
         format_duration(p.heartbeat_interval_ns),
         p.max_batch_entries,
         format_duration(p.batch_delay_ns),
         p.max_inflight_msgs,
-        if p.raft.pre_vote { "on" } else { "off" },
-        if p.raft.check_quorum { "on" } else { "off" }
+        if p.pre_vote { "on" } else { "off" },
+        if p.check_quorum { "on" } else { "off" }
     ));
     let schedule = s.fault_schedule(sr.runs.first().map_or(s.seed, |r| r.summary.seed));
     if !schedule.is_empty() {

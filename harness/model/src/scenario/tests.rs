@@ -54,7 +54,7 @@ fn the_documented_example_parses() {
     let s = parse(EXAMPLE).unwrap();
     assert_eq!(s.cluster.nodes, 5);
     assert_eq!(s.fault_schedule(7).len(), 3);
-    assert!(s.protocol.raft.pre_vote);
+    assert!(s.protocol.pre_vote);
     assert_eq!(s.disk.fsync, Dist::constant(1_000_000));
 }
 
