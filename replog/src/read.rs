@@ -54,6 +54,9 @@ pub struct LeaderReads {
     path: ReadPath,
     majority: usize,
     lease: LeaderLease,
+    /// No read index is below this: the end of what the new leader inherited, which holds
+    /// every write any earlier leader completed (set by the protocol, see `floor_index`).
+    floor_index: LogIndex,
     /// Reads no round sent so far covers: (id, read index), in id order.
     waiting: VecDeque<(ReadId, LogIndex)>,
     round: Option<Round>,
@@ -61,21 +64,28 @@ pub struct LeaderReads {
 }
 
 impl LeaderReads {
-    /// A leader elected at `now_ns` in a cluster of `members` voters.
-    pub fn new(cfg: &ProtocolConfig, members: usize, now_ns: Nanos) -> Self {
+    /// A leader elected at `now_ns` in a cluster of `members` voters, whose reads must see
+    /// at least index `floor_index`: the last entry (slot) it inherited, which it will commit
+    /// at its own epoch. Reference: Raft thesis §6.4, step 1 (a new leader's commit index is
+    /// known current only once an entry of its own term is committed).
+    pub fn new(cfg: &ProtocolConfig, members: usize, now_ns: Nanos, floor_index: LogIndex) -> Self {
         LeaderReads {
             path: cfg.read_path,
             majority: quorum::majority(members),
             lease: LeaderLease::new(cfg, now_ns),
+            floor_index,
             waiting: VecDeque::new(),
             round: None,
             next_round: 1,
         }
     }
 
-    /// Registers read `id` with read index `index`. Under a held lease it is ready at once,
-    /// together with every read registered before it; otherwise it waits for a round.
-    pub fn register(&mut self, now_ns: Nanos, id: ReadId, index: LogIndex) -> Option<ReadReady> {
+    /// Registers read `id` at the leader's commit point `commit_index`; its read index is
+    /// that, or the floor if higher. Under a held lease it is ready at once, together with
+    /// every read registered before it; otherwise it waits for a round.
+    /// Reference: Raft thesis §6.4, steps 1 and 2; §6.4.1.
+    pub fn register(&mut self, now_ns: Nanos, id: ReadId, commit_index: LogIndex) -> Option<ReadReady> {
+        let index = commit_index.max(self.floor_index);
         if self.path == ReadPath::Lease && self.lease.holds(now_ns) {
             self.waiting.clear();
             if let Some(r) = &mut self.round {
@@ -206,9 +216,9 @@ impl ReadState {
         self.path == ReadPath::Lease && self.promise.binds(now_ns)
     }
 
-    /// The node became leader at `now_ns`.
-    pub fn on_become_leader(&mut self, cfg: &ProtocolConfig, members: usize, now_ns: Nanos) {
-        self.leader = Some(LeaderReads::new(cfg, members, now_ns));
+    /// The node became leader at `now_ns`; its reads must see at least `floor_index`.
+    pub fn on_become_leader(&mut self, cfg: &ProtocolConfig, members: usize, now_ns: Nanos, floor_index: LogIndex) {
+        self.leader = Some(LeaderReads::new(cfg, members, now_ns, floor_index));
     }
 
     /// The node stopped leading: the highest read id it must abort, if any.
@@ -243,7 +253,20 @@ mod tests {
             read_path: path,
             ..ProtocolConfig::default()
         };
-        LeaderReads::new(&cfg, members, 0)
+        LeaderReads::new(&cfg, members, 0, 0)
+    }
+
+    /// Reference: Raft thesis §6.4, step 1.
+    #[test]
+    fn a_new_leaders_read_index_is_at_least_what_it_inherited() {
+        let cfg = ProtocolConfig {
+            read_path: ReadPath::ReadIndex,
+            ..ProtocolConfig::default()
+        };
+        let mut l = LeaderReads::new(&cfg, 3, 0, 9);
+        l.register(0, 1, 4);
+        let round = l.round_to_send(0, 50 * MS).unwrap();
+        assert_eq!(l.on_ack(NodeId(1), round), Some(ReadReady { upto: 1, index: 9 }));
     }
 
     /// Reference: Raft thesis §6.4, steps 2 and 3.
