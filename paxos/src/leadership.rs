@@ -249,6 +249,7 @@ impl PaxosNode {
         self.leader_hint = Some(self.id);
         tracing::debug!(node = %self.id, %ballot, first, last, "leader: phase 1 complete");
         self.advance_and_apply();
+        self.start_leader_reads(now_ns, last);
         self.on_own_accepts_durable(now_ns);
         self.heartbeat(now_ns);
     }
@@ -278,6 +279,7 @@ impl PaxosNode {
         self.role = RoleState::Follower;
         self.leader_hint = None;
         self.reset_suspicion_timer(now_ns);
+        self.abort_reads();
         tracing::debug!(node = %self.id, was, %seen, "preempted: following");
     }
 }

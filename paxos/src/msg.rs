@@ -38,6 +38,21 @@ pub enum Message {
     Learn(Learn),
     /// The answer to a `Learn`.
     Learned(Learned),
+    /// "Am I still your leader?": one confirmation round of a ReadIndex read, or a lease
+    /// renewal (`read_path = "read_index"` or `"lease"` only); the same round as Raft's.
+    /// Reference: Raft thesis §6.4, §6.4.1, applied alike.
+    Confirm(Confirm),
+    /// An acceptor that has promised no higher ballot acknowledges the round.
+    ConfirmReply(Confirm),
+}
+
+/// A confirmation round.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirm {
+    /// The leader's ballot (echoed in the reply).
+    pub ballot: Epoch,
+    /// The leader's round number, echoed in the reply.
+    pub round: u64,
 }
 
 /// Phase 1(a): "prepare request with number n", sent once for all slots from `from_slot`.
@@ -164,6 +179,7 @@ impl Message {
             Message::HeartbeatReply(m) => m.ballot,
             Message::Learn(m) => m.ballot,
             Message::Learned(m) => m.ballot,
+            Message::Confirm(m) | Message::ConfirmReply(m) => m.ballot,
         }
     }
 }
@@ -232,6 +248,8 @@ impl fmt::Display for Message {
                 )?;
                 write_missing(f, m.missing_from)
             }
+            Message::Confirm(m) => write!(f, "Confirm{{ballot:{}, round:{}}}", m.ballot, m.round),
+            Message::ConfirmReply(m) => write!(f, "ConfirmReply{{ballot:{}, round:{}}}", m.ballot, m.round),
         }
     }
 }
@@ -295,7 +313,7 @@ impl fmt::Display for ShortCommand<'_> {
 
 impl WireSize for Message {
     fn wire_size(&self) -> usize {
-        // postcard writes the variant index as a varint; nine variants fit in one byte.
+        // postcard writes the variant index as a varint; eleven variants fit in one byte.
         1 + match self {
             Message::Prepare(m) => m.ballot.wire_size() + m.from_slot.wire_size(),
             Message::Promise(m) => m.ballot.wire_size() + m.chosen_upto.wire_size() + m.accepted.wire_size(),
@@ -314,6 +332,7 @@ impl WireSize for Message {
                     + m.missing_from.wire_size()
             }
             Message::Heartbeat(m) => m.ballot.wire_size() + m.chosen_upto.wire_size(),
+            Message::Confirm(m) | Message::ConfirmReply(m) => m.ballot.wire_size() + m.round.wire_size(),
             Message::HeartbeatReply(m) => m.ballot.wire_size() + m.chosen_upto.wire_size(),
             Message::Learn(m) => m.ballot.wire_size() + m.first_slot.wire_size() + m.cmds.wire_size(),
             Message::Learned(m) => {

@@ -170,11 +170,12 @@ impl PaxosNode {
             self.send_accepts(peer, now_ns);
         }
         self.flush_chosen_mark();
+        self.renew_lease(now_ns);
     }
 
     /// A request from the leader of `ballot` (at least our promise): it is alive, so a
     /// follower restarts its failure detector. Reference: Howard & Mortier §3.
-    fn follow_leader(&mut self, now_ns: Nanos, ballot: Epoch, from: NodeId) {
+    pub(crate) fn follow_leader(&mut self, now_ns: Nanos, ballot: Epoch, from: NodeId) {
         if matches!(self.role, RoleState::Follower) {
             self.leader_hint = Some(ballot.owner.unwrap_or(from));
             self.reset_suspicion_timer(now_ns);

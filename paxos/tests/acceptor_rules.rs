@@ -95,6 +95,8 @@ fn kind(msg: &Message) -> &'static str {
         Message::HeartbeatReply(_) => "HeartbeatReply",
         Message::Learn(_) => "Learn",
         Message::Learned(_) => "Learned",
+        Message::Confirm(_) => "Confirm",
+        Message::ConfirmReply(_) => "ConfirmReply",
     }
 }
 
