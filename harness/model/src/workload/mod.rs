@@ -204,6 +204,9 @@ pub struct Workload {
     value_pad: String,
     /// Key names by index, made on first use and shared by every event that names the key.
     key_names: Vec<Option<Arc<str>>>,
+    /// Reads are answered without going through the log (`read_path` other than `log`): an
+    /// answered read is then no command the log must keep.
+    reads_off_log: bool,
 }
 
 impl Workload {
@@ -236,7 +239,15 @@ impl Workload {
             ops: Vec::new(),
             value_pad: "x".repeat(spec.value_size),
             key_names: Vec::new(),
+            reads_off_log: false,
         }
+    }
+
+    /// Reads are served off the log (`read_path = "read_index"` or `"lease"`), so an answered
+    /// read is not reported as a command the log must keep.
+    pub fn with_reads_off_log(mut self, reads_off_log: bool) -> Self {
+        self.reads_off_log = reads_off_log;
+        self
     }
 
     /// The shared name of key `i`.
@@ -415,7 +426,9 @@ impl Workload {
                     client: c.id,
                     seq: op.cmd.seq,
                 };
-                out.push(ClientAction::Acknowledged(id));
+                if !(self.reads_off_log && matches!(op.call, Call::Read)) {
+                    out.push(ClientAction::Acknowledged(id));
+                }
                 self.end_op(i, now, outcome);
                 self.next_op(i, now, out);
             }
