@@ -469,7 +469,8 @@ impl ReplicatedLog for PaxosNode {
             return;
         }
         let ballot = msg.ballot();
-        if matches!(msg, Message::Prepare(_)) && ballot > self.promised && self.lease_forbids_promise(now_ns) {
+        if matches!(msg, Message::Prepare(_)) && ballot > self.promised && self.lease_forbids_promise(now_ns)
+        {
             return;
         }
         self.observe_ballot(now_ns, ballot);

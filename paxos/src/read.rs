@@ -35,7 +35,8 @@ impl PaxosNode {
     /// step 1, applied alike.
     pub(crate) fn start_leader_reads(&mut self, now_ns: Nanos, recovered_upto: LogIndex) {
         let members = self.cluster_size;
-        self.reads.on_become_leader(&self.cfg, members, now_ns, recovered_upto);
+        self.reads
+            .on_become_leader(&self.cfg, members, now_ns, recovered_upto);
     }
 
     /// Sends a confirmation round if reads wait for one (or the last one is presumed lost

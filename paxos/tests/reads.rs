@@ -39,7 +39,11 @@ fn a_new_leaders_read_waits_for_the_recovered_slots_even_once_confirmed() {
     net.drop_queued();
     net.read(next, 1, "k").expect("the leader takes reads");
     while net.deliver_matching(|_, _, m| is_confirm(m)) > 0 {}
-    assert_eq!(net.reads(next), [], "confirmed, but the recovered slot is not chosen");
+    assert_eq!(
+        net.reads(next),
+        [],
+        "confirmed, but the recovered slot is not chosen"
+    );
     net.run_for(SEC);
     assert_eq!(
         net.reads(next),
@@ -119,5 +123,8 @@ fn under_leases_acceptors_of_a_live_leader_promise_no_one_else() {
         deliver_phase1(&mut net);
         role(&net, rival) == Role::Leader
     };
-    assert_eq!((elected(ReadPath::Lease), elected(ReadPath::ReadIndex)), (false, true));
+    assert_eq!(
+        (elected(ReadPath::Lease), elected(ReadPath::ReadIndex)),
+        (false, true)
+    );
 }

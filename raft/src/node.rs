@@ -518,7 +518,9 @@ impl ReplicatedLog for RaftNode {
                 // A pre-vote changes no term: it asks about a term nobody has entered.
                 Message::PreVote(_) => {}
                 Message::PreVoteResponse(r) if r.vote_granted => {}
-                Message::AppendEntries(_) | Message::Confirm(_) => self.become_follower(now_ns, term, Some(from)),
+                Message::AppendEntries(_) | Message::Confirm(_) => {
+                    self.become_follower(now_ns, term, Some(from))
+                }
                 _ => self.become_follower(now_ns, term, None),
             }
         } else if term < self.current_term {

@@ -41,7 +41,8 @@ impl RaftNode {
     /// `noop_index`. Reference: Raft thesis §6.4, step 1.
     pub(crate) fn start_leader_reads(&mut self, now_ns: Nanos, noop_index: replog::LogIndex) {
         let members = self.members.len();
-        self.reads.on_become_leader(&self.cfg, members, now_ns, noop_index);
+        self.reads
+            .on_become_leader(&self.cfg, members, now_ns, noop_index);
     }
 
     /// Sends a confirmation round if reads wait for one (or the last one is presumed lost
@@ -139,6 +140,7 @@ impl RaftNode {
     /// that renewed the lease elects no one else before it runs out.
     /// Reference: Raft thesis §6.4.1 (and §6.2, the same rule under CheckQuorum).
     pub(crate) fn lease_forbids_vote(&self, now_ns: Nanos) -> bool {
-        self.reads.path() == ReadPath::Lease && (self.role == Role::Leader || self.reads.promise_binds(now_ns))
+        self.reads.path() == ReadPath::Lease
+            && (self.role == Role::Leader || self.reads.promise_binds(now_ns))
     }
 }

@@ -132,5 +132,8 @@ fn under_leases_followers_of_a_live_leader_elect_no_one_else() {
         deliver_votes(&mut net);
         net.status(rival).unwrap().role == Role::Leader
     };
-    assert_eq!((elected(ReadPath::Lease), elected(ReadPath::ReadIndex)), (false, true));
+    assert_eq!(
+        (elected(ReadPath::Lease), elected(ReadPath::ReadIndex)),
+        (false, true)
+    );
 }

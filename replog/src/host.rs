@@ -470,7 +470,11 @@ mod tests {
         h.read(0, get(7)).unwrap();
         h.carry_out(&mut io);
         h.carry_out(&mut io);
-        assert!(io.0.iter().all(|l| !l.starts_with("read")), "not before index 2: {:?}", io.0);
+        assert!(
+            io.0.iter().all(|l| !l.starts_with("read")),
+            "not before index 2: {:?}",
+            io.0
+        );
         h.carry_out(&mut io);
         assert_eq!(io.0.last().map(String::as_str), Some("read c1#7"));
     }

@@ -67,10 +67,7 @@ impl LeaderLease {
     /// Whether the leader may answer a read alone at `now_ns`: past the wait of a new leader,
     /// and before the lease's end minus the drift bound.
     pub fn holds(&self, now_ns: Nanos) -> bool {
-        now_ns >= self.serve_from_ns
-            && self
-                .expires_ns
-                .is_some_and(|e| now_ns + self.drift_ns < e)
+        now_ns >= self.serve_from_ns && self.expires_ns.is_some_and(|e| now_ns + self.drift_ns < e)
     }
 }
 

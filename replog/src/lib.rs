@@ -51,7 +51,7 @@ pub use command::{ClientCommand, ClientId, CmdId, Command, Op};
 pub use config::{Bugs, ConfigError, ProtocolConfig, RaftOptions, ReadPath};
 pub use host::{HostIo, NodeHost};
 pub use kv::{KvResult, KvStore};
-pub use read::{ReadId, ReadReady};
 pub use log::{Action, NotLeader, ReplicatedLog, Role, Status, leader_of};
+pub use read::{ReadId, ReadReady};
 pub use types::{Epoch, LogIndex, Nanos, NodeId, PersistSeq};
 pub use wire::WireSize;

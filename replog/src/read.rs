@@ -217,7 +217,13 @@ impl ReadState {
     }
 
     /// The node became leader at `now_ns`; its reads must see at least `floor_index`.
-    pub fn on_become_leader(&mut self, cfg: &ProtocolConfig, members: usize, now_ns: Nanos, floor_index: LogIndex) {
+    pub fn on_become_leader(
+        &mut self,
+        cfg: &ProtocolConfig,
+        members: usize,
+        now_ns: Nanos,
+        floor_index: LogIndex,
+    ) {
         self.leader = Some(LeaderReads::new(cfg, members, now_ns, floor_index));
     }
 
@@ -298,7 +304,9 @@ mod tests {
         let mut l = leader(ReadPath::ReadIndex, 3);
         l.register(0, 1, 5);
         let lost = l.round_to_send(0, 50 * MS).unwrap();
-        let retry = l.round_to_send(50 * MS, 50 * MS).expect("presumed lost after an interval");
+        let retry = l
+            .round_to_send(50 * MS, 50 * MS)
+            .expect("presumed lost after an interval");
         assert_eq!(l.on_ack(NodeId(1), lost), None);
         assert_eq!(l.on_ack(NodeId(1), retry), Some(ReadReady { upto: 1, index: 5 }));
     }

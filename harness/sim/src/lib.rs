@@ -450,7 +450,8 @@ impl<L: ReplicatedLog> Simulation<L> {
                 let host = slot.host.as_mut().expect("checked above");
                 // Under read_index and lease, a read is registered with the node rather than
                 // proposed; the host answers it (or refuses it) among its effects.
-                let off_log = self.cfg.protocol.read_path != ReadPath::Log && matches!(*cmd.op, Op::Get { .. });
+                let off_log =
+                    self.cfg.protocol.read_path != ReadPath::Log && matches!(*cmd.op, Op::Get { .. });
                 // The proposal is noted before its effects are carried out: it may commit at
                 // once, and the commit answers the client.
                 let accepted = if off_log {

@@ -53,22 +53,34 @@ fn paxos_committed_prefixes_agree_under_random_faults_200_seeds() {
 /// Reference: Raft thesis §6.4, §6.4.1.
 #[test]
 fn raft_read_index_reads_are_linearizable_under_random_faults() {
-    assert_no_failures(&check_property_reads::<RaftNode>(1..1 + CI_SEEDS / 2, ReadPath::ReadIndex));
+    assert_no_failures(&check_property_reads::<RaftNode>(
+        1..1 + CI_SEEDS / 2,
+        ReadPath::ReadIndex,
+    ));
 }
 
 #[test]
 fn paxos_read_index_reads_are_linearizable_under_random_faults() {
-    assert_no_failures(&check_property_reads::<PaxosNode>(1..1 + CI_SEEDS / 2, ReadPath::ReadIndex));
+    assert_no_failures(&check_property_reads::<PaxosNode>(
+        1..1 + CI_SEEDS / 2,
+        ReadPath::ReadIndex,
+    ));
 }
 
 #[test]
 fn raft_lease_reads_are_linearizable_under_random_faults() {
-    assert_no_failures(&check_property_reads::<RaftNode>(1..1 + CI_SEEDS / 2, ReadPath::Lease));
+    assert_no_failures(&check_property_reads::<RaftNode>(
+        1..1 + CI_SEEDS / 2,
+        ReadPath::Lease,
+    ));
 }
 
 #[test]
 fn paxos_lease_reads_are_linearizable_under_random_faults() {
-    assert_no_failures(&check_property_reads::<PaxosNode>(1..1 + CI_SEEDS / 2, ReadPath::Lease));
+    assert_no_failures(&check_property_reads::<PaxosNode>(
+        1..1 + CI_SEEDS / 2,
+        ReadPath::Lease,
+    ));
 }
 
 #[test]

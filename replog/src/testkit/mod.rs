@@ -79,7 +79,10 @@ impl<L: ReplicatedLog> HostIo<L> for SlotIo<'_, L> {
 
     fn serve_read(&mut self, cmd: ClientCommand) {
         let applied = self.commits.last().map_or(0, |&(index, _)| index);
-        self.reads.push(ReadOutcome::Served { seq: cmd.seq, applied });
+        self.reads.push(ReadOutcome::Served {
+            seq: cmd.seq,
+            applied,
+        });
     }
 
     fn refuse_read(&mut self, cmd: ClientCommand, _: NotLeader) {
