@@ -18,7 +18,9 @@ use std::path::Path;
 const SEED: u64 = 1;
 
 fn scenario(file: &str) -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios")
+        .join(file);
     Scenario::load(&path).expect("a valid scenario")
 }
 
