@@ -326,6 +326,8 @@ pub fn raft_kind(m: &raft::Message) -> &'static str {
         AppendEntriesResponse(_) => "AppendEntriesResponse",
         PreVote(_) => "PreVote",
         PreVoteResponse(_) => "PreVoteResponse",
+        Confirm(_) => "Confirm",
+        ConfirmResponse(_) => "ConfirmResponse",
     }
 }
 
@@ -344,6 +346,8 @@ pub fn paxos_kind(m: &paxos::Message) -> &'static str {
         Learned(_) => "Learned",
         PrePrepare(_) => "PrePrepare",
         PrePromise(_) => "PrePromise",
+        Confirm(_) => "Confirm",
+        ConfirmReply(_) => "ConfirmReply",
     }
 }
 
@@ -414,6 +418,10 @@ impl ReplicatedLog for PingPong {
     }
 
     fn propose(&mut self, _: Nanos, _: Command) -> Result<(), NotLeader> {
+        Err(NotLeader { hint: None })
+    }
+
+    fn read(&mut self, _: Nanos) -> Result<replog::ReadId, NotLeader> {
         Err(NotLeader { hint: None })
     }
 

@@ -352,6 +352,7 @@ impl PaxosNode {
         self.leader_hint = Some(self.id);
         tracing::debug!(node = %self.id, %ballot, first, last, "leader: phase 1 complete");
         self.advance_and_apply();
+        self.start_leader_reads(now_ns, last);
         self.on_own_accepts_durable(now_ns);
         self.heartbeat(now_ns);
     }
@@ -385,6 +386,7 @@ impl PaxosNode {
         self.leader_heard_ns = None;
         self.randomize_suspicion_timeout();
         self.reset_suspicion_timer(now_ns);
+        self.abort_reads();
         tracing::debug!(node = %self.id, was, %seen, "following");
     }
 

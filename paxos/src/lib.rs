@@ -19,10 +19,11 @@
 //! | `leadership.rs` | phase 1: the failure detector, prepares and promises on both sides, adoption of reported values, hole filling, preemption; leader stickiness: the pre-prepare round and the quorum check (Raft: leader election, PreVote, CheckQuorum) |
 //! | `replication.rs` | phase 2: batching, accepts on both sides, chosen detection, commit notices, catch-up, gap detection (Raft: log replication) |
 //! | `node.rs` | [`PaxosNode`]: the acceptor's, learner's and proposer's state (the candidate's and leader's too), the `ReplicatedLog` impl, `step_follower` / `step_candidate` / `step_leader` |
+//! | `read.rs` | reads without the log: the read index, confirmation rounds, leases (Raft: the same file) |
 //! | `progress.rs` | [`Progress`]: the leader's view of each follower (next slot, the slots it holds, its chosen prefix, the pipelining window) |
 //! | `recovery.rs` | boot: replay the write-ahead-log records |
 //! | `log.rs` | [`SlotLog`]: per-slot accepted values and the chosen prefix |
-//! | `msg.rs` | [`Message`]: `Prepare`, `Promise`, `Nack`, `Accept`, `Accepted`, `Heartbeat`, `HeartbeatReply`, `Learn`, `Learned`, `PrePrepare`, `PrePromise` |
+//! | `msg.rs` | [`Message`]: `Prepare`, `Promise`, `Nack`, `Accept`, `Accepted`, `Heartbeat`, `HeartbeatReply`, `Learn`, `Learned`, `PrePrepare`, `PrePromise`, `Confirm`, `ConfirmReply` |
 //! | `durable.rs` | [`Record`]: the write-ahead-log records |
 //!
 //! # Rules
@@ -60,6 +61,8 @@
 //! | The leader counts its own accept only once durable (parallel write) | `release_batch`, `on_own_accepts_durable` (replication.rs) | Raft §10.2.1, applied alike |
 //! | Learners: a commit notice marks chosen only values accepted at its ballot | `apply_notice`, `handle_heartbeat` (replication.rs) | PMS §2.3 |
 //! | Learners lagging behind get chosen values from the leader | `send_accepts`, `handle_learn`, `handle_learned`, `handle_heartbeat_reply` (replication.rs) | PMS §2.3 |
+//! | ReadIndex, as Raft's: read index = chosen prefix, never below the last slot phase 1 recovered; one round to a majority at the leader's ballot confirms it, shared by concurrent reads | `register_read`, `start_leader_reads`, `send_confirm_round_if_needed`, `handle_confirm`, `handle_confirm_reply` (read.rs) | Raft thesis §6.4, applied alike; shared rounds: replog::read |
+//! | Leases, as Raft's: renewed by a round at every heartbeat, from its send time; acceptors and the leader make no promise to a higher ballot while the lease may run; a preempted leader aborts its reads | `renew_lease`, `lease_forbids_promise`, `abort_reads` (read.rs) | Raft thesis §6.4.1, applied alike; shared arithmetic: replog::lease |
 //! | Restart from the records alone | `replay` (recovery.rs) | PMS §2.2, §2.5 |
 //!
 //! Invariants asserted inside the protocol (a violation stops the run at the step that broke
@@ -95,6 +98,7 @@ pub mod log;
 pub mod msg;
 pub mod node;
 pub mod progress;
+pub mod read;
 pub mod recovery;
 pub mod replication;
 

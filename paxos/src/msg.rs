@@ -46,6 +46,21 @@ pub enum Message {
     PrePrepare(Prepare),
     /// The answer to a `PrePrepare`.
     PrePromise(PrePromise),
+    /// "Am I still your leader?": one confirmation round of a ReadIndex read, or a lease
+    /// renewal (`read_path = "read_index"` or `"lease"` only); the same round as Raft's.
+    /// Reference: Raft thesis §6.4, §6.4.1, applied alike.
+    Confirm(Confirm),
+    /// An acceptor that has promised no higher ballot acknowledges the round.
+    ConfirmReply(Confirm),
+}
+
+/// A confirmation round.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirm {
+    /// The leader's ballot (echoed in the reply).
+    pub ballot: Epoch,
+    /// The leader's round number, echoed in the reply.
+    pub round: u64,
 }
 
 /// The answer to a `PrePrepare`: whether the acceptor would promise its ballot now.
@@ -201,6 +216,7 @@ impl Message {
             // acceptor's promise. Neither preempts anyone (see `PaxosNode::step`).
             Message::PrePrepare(m) => m.ballot,
             Message::PrePromise(m) => m.promised,
+            Message::Confirm(m) | Message::ConfirmReply(m) => m.ballot,
         }
     }
 }
@@ -285,6 +301,8 @@ impl fmt::Display for Message {
                 )?;
                 write_missing(f, m.missing_from)
             }
+            Message::Confirm(m) => write!(f, "Confirm{{ballot:{}, round:{}}}", m.ballot, m.round),
+            Message::ConfirmReply(m) => write!(f, "ConfirmReply{{ballot:{}, round:{}}}", m.ballot, m.round),
         }
     }
 }
@@ -374,6 +392,7 @@ impl WireSize for Message {
                     + m.missing_from.wire_size()
             }
             Message::Heartbeat(m) => m.ballot.wire_size() + m.chosen_upto.wire_size(),
+            Message::Confirm(m) | Message::ConfirmReply(m) => m.ballot.wire_size() + m.round.wire_size(),
             Message::HeartbeatReply(m) => m.ballot.wire_size() + m.chosen_upto.wire_size(),
             Message::Learn(m) => m.ballot.wire_size() + m.first_slot.wire_size() + m.cmds.wire_size(),
             Message::Learned(m) => {

@@ -25,10 +25,11 @@ use crate::log::SlotLog;
 use crate::msg::{Message, Nack, PrePromise};
 use crate::progress::Progress;
 use crate::recovery;
+use replog::read::ReadState;
 use replog::rng::{DetRng, rng_for};
 use replog::{
-    Action, Command, Epoch, LogIndex, Nanos, NodeId, NotLeader, PersistSeq, ProtocolConfig, ReplicatedLog,
-    Role, Status, quorum,
+    Action, Command, Epoch, LogIndex, Nanos, NodeId, NotLeader, PersistSeq, ProtocolConfig, ReadId,
+    ReplicatedLog, Role, Status, quorum,
 };
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -206,6 +207,9 @@ pub struct PaxosNode {
     /// The chosen prefix covered by the last `ChosenUpto` record issued.
     pub(crate) chosen_mark_issued: LogIndex,
     pub(crate) actions: Vec<Action<Message, Record>>,
+
+    /// Reads without the log: rounds, the lease, the acceptor's promise (`read.rs`).
+    pub(crate) reads: ReadState,
 }
 
 impl PaxosNode {
@@ -328,6 +332,7 @@ impl PaxosNode {
 
     /// The first call that tells the node the time starts its failure detector.
     fn start_clock(&mut self, now_ns: Nanos) {
+        self.reads.observe(&self.cfg, now_ns);
         if !self.clock_started {
             self.clock_started = true;
             self.reset_suspicion_timer(now_ns);
@@ -350,13 +355,15 @@ impl PaxosNode {
             | Message::PrePrepare(_)
             | Message::Accept(_)
             | Message::Heartbeat(_)
-            | Message::Learn(_) => true,
+            | Message::Learn(_)
+            | Message::Confirm(_) => true,
             Message::Promise(_)
             | Message::PrePromise(_)
             | Message::Nack(_)
             | Message::Accepted(_)
             | Message::HeartbeatReply(_)
-            | Message::Learned(_) => false,
+            | Message::Learned(_)
+            | Message::ConfirmReply(_) => false,
         }
     }
 
@@ -408,12 +415,14 @@ impl PaxosNode {
             Message::Accept(m) => self.handle_accept(now_ns, from, m),
             Message::Heartbeat(m) => self.handle_heartbeat(now_ns, from, m),
             Message::Learn(m) => self.handle_learn(now_ns, from, m),
+            Message::Confirm(m) => self.handle_confirm(now_ns, from, m),
             Message::Promise(_)
             | Message::PrePromise(_)
             | Message::Nack(_)
             | Message::Accepted(_)
             | Message::HeartbeatReply(_)
-            | Message::Learned(_) => {}
+            | Message::Learned(_)
+            | Message::ConfirmReply(_) => {}
         }
     }
 
@@ -431,12 +440,14 @@ impl PaxosNode {
             Message::Accept(m) => self.handle_accept(now_ns, from, m),
             Message::Heartbeat(m) => self.handle_heartbeat(now_ns, from, m),
             Message::Learn(m) => self.handle_learn(now_ns, from, m),
+            Message::Confirm(m) => self.handle_confirm(now_ns, from, m),
             Message::Promise(_)
             | Message::PrePromise(_)
             | Message::Nack(_)
             | Message::Accepted(_)
             | Message::HeartbeatReply(_)
-            | Message::Learned(_) => {}
+            | Message::Learned(_)
+            | Message::ConfirmReply(_) => {}
         }
     }
 
@@ -447,6 +458,8 @@ impl PaxosNode {
             Message::Accepted(m) => self.handle_accepted(now_ns, from, m),
             Message::Learned(m) => self.handle_learned(now_ns, from, m),
             Message::HeartbeatReply(m) => self.handle_heartbeat_reply(now_ns, from, m),
+            Message::ConfirmReply(m) => self.handle_confirm_reply(now_ns, from, m),
+            Message::Confirm(m) => self.handle_confirm(now_ns, from, m),
             Message::Prepare(m) => self.handle_prepare(now_ns, from, m),
             Message::PrePrepare(m) => self.handle_pre_prepare(now_ns, from, m),
             Message::Accept(m) => self.handle_accept(now_ns, from, m),
@@ -498,6 +511,7 @@ impl ReplicatedLog for PaxosNode {
             last_seq: 0,
             durable_seq: 0,
             actions: Vec::new(),
+            reads: ReadState::new(cfg),
         };
         node.randomize_suspicion_timeout();
         // The state machine is volatile: replay the durable chosen prefix into it.
@@ -520,6 +534,12 @@ impl ReplicatedLog for PaxosNode {
         }
     }
 
+    /// ReadIndex or a lease read; see `read.rs`. Reference: Raft thesis §6.4, applied alike.
+    fn read(&mut self, now_ns: Nanos) -> Result<ReadId, NotLeader> {
+        self.start_clock(now_ns);
+        self.register_read(now_ns)
+    }
+
     /// The rules for every role (preemption by a higher ballot, then the refusal of a
     /// request below the promise), then the role's own. With `check_quorum`, a node that
     /// hears from a live leader first ignores requests to elect another, ballot included
@@ -535,6 +555,10 @@ impl ReplicatedLog for PaxosNode {
             return;
         }
         let ballot = msg.ballot();
+        if matches!(msg, Message::Prepare(_)) && ballot > self.promised && self.lease_forbids_promise(now_ns)
+        {
+            return;
+        }
         match &msg {
             Message::PrePrepare(_) => {}
             Message::PrePromise(m) => self.max_round_seen = self.max_round_seen.max(m.promised.round),

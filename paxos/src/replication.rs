@@ -181,6 +181,7 @@ impl PaxosNode {
             self.send_accepts(peer, now_ns);
         }
         self.flush_chosen_mark();
+        self.renew_lease(now_ns);
     }
 
     /// Once per heartbeat, what the leader resends to `peer` in case messages were lost, as
@@ -229,7 +230,7 @@ impl PaxosNode {
     /// follower restarts its failure detector (and a pre-candidate gives up its round and
     /// follows, as a Raft candidate does on an AppendEntries of its term).
     /// Reference: Howard & Mortier §3.
-    fn follow_leader(&mut self, now_ns: Nanos, ballot: Epoch, from: NodeId) {
+    pub(crate) fn follow_leader(&mut self, now_ns: Nanos, ballot: Epoch, from: NodeId) {
         if matches!(self.role, RoleState::PreCandidate(_)) {
             self.become_follower(now_ns, ballot);
         }

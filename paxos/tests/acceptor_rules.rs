@@ -97,6 +97,8 @@ fn kind(msg: &Message) -> &'static str {
         Message::Learned(_) => "Learned",
         Message::PrePrepare(_) => "PrePrepare",
         Message::PrePromise(_) => "PrePromise",
+        Message::Confirm(_) => "Confirm",
+        Message::ConfirmReply(_) => "ConfirmReply",
     }
 }
 

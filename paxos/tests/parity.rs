@@ -200,7 +200,7 @@ fn take(node: &mut PaxosNode) -> (Vec<Persisted>, Vec<Sent>) {
         match a {
             Action::Persist { seq, records } => persists.push((seq, records)),
             Action::Send { msg, after, .. } => sends.push((msg, after)),
-            Action::Commit { .. } => {}
+            Action::Commit { .. } | Action::ReadReady { .. } | Action::ReadAborted { .. } => {}
         }
     }
     (persists, sends)

@@ -210,6 +210,7 @@ impl RaftNode {
         self.batch_deadline_ns = None;
         self.released_index = last_index;
         self.leader_append(Command::Noop);
+        self.start_leader_reads(now_ns, self.log.last_index());
         self.release_batch(now_ns);
     }
 

@@ -24,6 +24,7 @@
 //! | `leadership.rs` | leader election: the election timeout, RequestVote on both sides, winning and the term's no-op, PreVote, CheckQuorum (Paxos: phase 1) |
 //! | `replication.rs` | log replication: batching, AppendEntries on both sides, heartbeats, the commit rule (Paxos: phase 2, learning, catch-up) |
 //! | `node.rs` | [`RaftNode`]: Figure 2's state, the `ReplicatedLog` impl, `step_follower` / `step_candidate` / `step_leader` |
+//! | `read.rs` | reads without the log: the read index, confirmation rounds, leases (Paxos: the same file) |
 //! | `progress.rs` | [`Progress`]: the leader's view of each follower (`next_index`, `match_index`, the pipelining window) |
 //! | `recovery.rs` | boot: replay the write-ahead-log records |
 //! | `log.rs` | [`RaftLog`]: the entries and the boundary between durable and unstable ones |
@@ -62,6 +63,8 @@
 //! | The leader counts itself only for entries it has fsynced (parallel fsync) | `quorum_match_index` (node.rs), `maybe_commit` (replication.rs) | §10.2.1 |
 //! | PreVote | `start_pre_vote`, `handle_pre_vote`, `handle_pre_vote_response` (leadership.rs) | thesis §9.6 |
 //! | CheckQuorum: the leader steps down; followers ignore disruptive votes | `quorum_recently_active`, `in_lease` (leadership.rs), `heartbeat` (replication.rs) | thesis §6.2, §4.2.3 |
+//! | ReadIndex: read index = commit index, never below the term's no-op; one round to a majority confirms leadership, shared by concurrent reads | `register_read`, `start_leader_reads`, `send_confirm_round_if_needed`, `handle_confirm`, `handle_confirm_response` (read.rs) | thesis §6.4; shared rounds: replog::read |
+//! | Leases: renewed by a round at every heartbeat, from its send time; followers and the leader ignore vote requests while the lease may run; a deposed leader aborts its reads | `renew_lease`, `lease_forbids_vote`, `abort_reads` (read.rs) | thesis §6.4.1; shared arithmetic: replog::lease |
 //! | Restart from the records alone | `replay` (recovery.rs) | §5.1, Figure 2 |
 //!
 //! Beyond Figure 2: the leader's no-op at the start of its term (§8); fast backtracking
@@ -135,6 +138,7 @@ pub mod log;
 pub mod msg;
 pub mod node;
 pub mod progress;
+pub mod read;
 pub mod recovery;
 pub mod replication;
 

@@ -28,6 +28,20 @@ pub enum Message {
     PreVote(RequestVote),
     /// The answer to a PreVote: when granted, `term` echoes the term asked about.
     PreVoteResponse(RequestVoteResponse),
+    /// "Am I still your leader?": one confirmation round of ReadIndex, or a lease renewal
+    /// (`read_path = "read_index"` or `"lease"` only). Reference: Raft thesis §6.4, §6.4.1.
+    Confirm(Confirm),
+    /// A follower of `term` acknowledges the round.
+    ConfirmResponse(Confirm),
+}
+
+/// A confirmation round (etcd sends it as a heartbeat with a context).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirm {
+    /// The leader's term (in a response, the follower's).
+    pub term: u64,
+    /// The leader's round number, echoed in the response.
+    pub round: u64,
 }
 
 /// RequestVote arguments (Figure 2).
@@ -102,6 +116,7 @@ impl Message {
             Message::RequestVoteResponse(m) | Message::PreVoteResponse(m) => m.term,
             Message::AppendEntries(m) => m.term,
             Message::AppendEntriesResponse(m) => m.term,
+            Message::Confirm(m) | Message::ConfirmResponse(m) => m.term,
         }
     }
 
@@ -122,6 +137,8 @@ impl fmt::Display for Message {
             Message::PreVote(m) => write!(f, "PreVote{m}"),
             Message::RequestVoteResponse(m) => write!(f, "RequestVoteResponse{m}"),
             Message::PreVoteResponse(m) => write!(f, "PreVoteResponse{m}"),
+            Message::Confirm(m) => write!(f, "Confirm{{term:{}, round:{}}}", m.term, m.round),
+            Message::ConfirmResponse(m) => write!(f, "ConfirmResponse{{term:{}, round:{}}}", m.term, m.round),
             Message::AppendEntries(m) => {
                 write!(
                     f,
@@ -209,12 +226,13 @@ impl fmt::Display for ShortCommand<'_> {
 
 impl WireSize for Message {
     fn wire_size(&self) -> usize {
-        // postcard writes the variant index as a varint; six variants fit in one byte.
+        // postcard writes the variant index as a varint; eight variants fit in one byte.
         1 + match self {
             Message::RequestVote(m) | Message::PreVote(m) => m.wire_size(),
             Message::RequestVoteResponse(m) | Message::PreVoteResponse(m) => m.wire_size(),
             Message::AppendEntries(m) => m.wire_size(),
             Message::AppendEntriesResponse(m) => m.wire_size(),
+            Message::Confirm(m) | Message::ConfirmResponse(m) => m.term.wire_size() + m.round.wire_size(),
         }
     }
 }

@@ -10,10 +10,11 @@ use crate::log::RaftLog;
 use crate::msg::{AppendEntriesResponse, Message, RequestVoteResponse};
 use crate::progress::Progress;
 use crate::recovery;
+use replog::read::ReadState;
 use replog::rng::{DetRng, RngExt, rng_for};
 use replog::{
-    Action, Command, Epoch, LogIndex, Nanos, NodeId, NotLeader, PersistSeq, ProtocolConfig, ReplicatedLog,
-    Role, Status,
+    Action, Command, Epoch, LogIndex, Nanos, NodeId, NotLeader, PersistSeq, ProtocolConfig, ReadId,
+    ReplicatedLog, Role, Status,
 };
 
 /// RNG stream for election timeouts.
@@ -76,6 +77,9 @@ pub struct RaftNode {
     /// Entries up to here may be sent; later ones are held to fill a batch.
     pub(crate) released_index: LogIndex,
     quorum_scratch: Vec<LogIndex>,
+
+    /// Reads without the log: rounds, the lease, the follower's promise (`read.rs`).
+    pub(crate) reads: ReadState,
 
     // Output.
     next_seq: PersistSeq,
@@ -297,6 +301,7 @@ impl RaftNode {
         if was == Role::Leader {
             // A leader runs no election timer; start one from now.
             self.reset_election_timer(now_ns);
+            self.abort_reads();
         }
     }
 
@@ -338,14 +343,21 @@ impl RaftNode {
                 }),
                 None,
             ),
+            Message::Confirm(_) => self.send(
+                from,
+                Message::ConfirmResponse(crate::msg::Confirm { term, round: 0 }),
+                None,
+            ),
             Message::RequestVoteResponse(_)
             | Message::PreVoteResponse(_)
-            | Message::AppendEntriesResponse(_) => {}
+            | Message::AppendEntriesResponse(_)
+            | Message::ConfirmResponse(_) => {}
         }
     }
 
     /// The first call that tells the node the time arms its election timer.
     fn observe(&mut self, now_ns: Nanos) {
+        self.reads.observe(&self.cfg, now_ns);
         if self.election_deadline_ns.is_none() && self.role != Role::Leader {
             self.reset_election_timer(now_ns);
         }
@@ -363,6 +375,13 @@ impl RaftNode {
                 )
             }
             Message::AppendEntriesResponse(resp) => self.handle_append_entries_response(now_ns, from, resp),
+            Message::Confirm(_) => {
+                panic!(
+                    "{:?}: Confirm from {from:?} in term {}, which this node leads: two leaders in one term",
+                    self.id, self.current_term
+                )
+            }
+            Message::ConfirmResponse(m) => self.handle_confirm_response(now_ns, from, m),
             Message::RequestVote(req) => self.handle_request_vote(now_ns, from, req),
             Message::PreVote(req) => self.handle_pre_vote(now_ns, from, req),
             // Answers from the election this node already won.
@@ -380,6 +399,10 @@ impl RaftNode {
                 self.become_follower(now_ns, self.current_term, Some(from));
                 self.handle_append_entries(now_ns, from, ae);
             }
+            Message::Confirm(m) => {
+                self.become_follower(now_ns, self.current_term, Some(from));
+                self.handle_confirm(now_ns, from, m);
+            }
             Message::RequestVote(req) => self.handle_request_vote(now_ns, from, req),
             Message::PreVote(req) => self.handle_pre_vote(now_ns, from, req),
             Message::RequestVoteResponse(resp) if self.role == Role::Candidate => {
@@ -390,7 +413,8 @@ impl RaftNode {
             }
             Message::RequestVoteResponse(_)
             | Message::PreVoteResponse(_)
-            | Message::AppendEntriesResponse(_) => {}
+            | Message::AppendEntriesResponse(_)
+            | Message::ConfirmResponse(_) => {}
         }
     }
 
@@ -398,11 +422,13 @@ impl RaftNode {
     fn step_follower(&mut self, now_ns: Nanos, from: NodeId, msg: Message) {
         match msg {
             Message::AppendEntries(ae) => self.handle_append_entries(now_ns, from, ae),
+            Message::Confirm(m) => self.handle_confirm(now_ns, from, m),
             Message::RequestVote(req) => self.handle_request_vote(now_ns, from, req),
             Message::PreVote(req) => self.handle_pre_vote(now_ns, from, req),
             Message::RequestVoteResponse(_)
             | Message::PreVoteResponse(_)
-            | Message::AppendEntriesResponse(_) => {}
+            | Message::AppendEntriesResponse(_)
+            | Message::ConfirmResponse(_) => {}
         }
     }
 }
@@ -447,6 +473,7 @@ impl ReplicatedLog for RaftNode {
             batch_deadline_ns: None,
             released_index: 0,
             quorum_scratch: Vec::with_capacity(members.len()),
+            reads: ReadState::new(cfg),
             next_seq: 1,
             durable_seq: 0,
             open_persist: None,
@@ -473,6 +500,12 @@ impl ReplicatedLog for RaftNode {
         }
     }
 
+    /// ReadIndex or a lease read; see `read.rs`. Reference: Raft thesis §6.4.
+    fn read(&mut self, now_ns: Nanos) -> Result<ReadId, NotLeader> {
+        self.observe(now_ns);
+        self.register_read(now_ns)
+    }
+
     /// Figure 2, Rules for Servers (all servers), then the role's own rules.
     fn step(&mut self, now_ns: Nanos, from: NodeId, msg: Message) {
         self.observe(now_ns);
@@ -481,7 +514,7 @@ impl ReplicatedLog for RaftNode {
         }
         let term = msg.term();
         if term > self.current_term {
-            if msg.is_vote_request() && self.in_lease(now_ns) {
+            if msg.is_vote_request() && (self.in_lease(now_ns) || self.lease_forbids_vote(now_ns)) {
                 // CheckQuorum's other half: while a leader is known alive, a higher-term
                 // vote request is from a disruptive node; ignore it entirely, term included.
                 // Reference: Raft thesis §6.2, §4.2.3.
@@ -491,7 +524,9 @@ impl ReplicatedLog for RaftNode {
                 // A pre-vote changes no term: it asks about a term nobody has entered.
                 Message::PreVote(_) => {}
                 Message::PreVoteResponse(r) if r.vote_granted => {}
-                Message::AppendEntries(_) => self.become_follower(now_ns, term, Some(from)),
+                Message::AppendEntries(_) | Message::Confirm(_) => {
+                    self.become_follower(now_ns, term, Some(from))
+                }
                 _ => self.become_follower(now_ns, term, None),
             }
         } else if term < self.current_term {

@@ -122,6 +122,7 @@ impl RaftNode {
                 ProgressState::Replicate => self.send_heartbeat(peer),
             }
         }
+        self.renew_lease(now_ns);
     }
 
     /// AppendEntries receiver (Figure 2), for a request of `current_term` from its leader:

@@ -55,6 +55,13 @@ pub struct ProtocolConfig {
     /// leader within that time ignore requests to elect another (Raft's RequestVote of a
     /// higher term, Paxos's prepare of a higher ballot). Raft: CheckQuorum (thesis §6.2).
     pub check_quorum: bool,
+    /// How a leader answers a read (a `Get`): through the log, with a ReadIndex round, or
+    /// under a lease. Same rules for both protocols; see [`ReadPath`] and [`crate::lease`].
+    pub read_path: ReadPath,
+    /// The clock-drift bound a lease allows for: a leader stops trusting its lease this
+    /// long before it would expire by its own clock. Read only with `read_path = "lease"`.
+    #[serde(rename = "lease_drift", with = "crate::duration::human_ns")]
+    pub lease_drift_ns: Nanos,
     /// Options only Raft has.
     pub raft: RaftOptions,
     /// The parity experiment's switches: each undoes one equalisation. All off by default
@@ -77,9 +84,44 @@ impl Default for ProtocolConfig {
             max_inflight_msgs: 8,
             pre_vote: false,
             check_quorum: false,
+            read_path: ReadPath::Log,
+            lease_drift_ns: 15 * MS,
             raft: RaftOptions::default(),
             ablation: Ablation::default(),
             bugs: Bugs::default(),
+        }
+    }
+}
+
+/// How a leader answers reads. The same three paths, with the same meaning, in both
+/// protocols; the write path is unchanged by the choice.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadPath {
+    /// A read is a command like any other: it is replicated, committed and applied in log
+    /// order, then answered.
+    #[default]
+    Log,
+    /// The leader notes its commit point, confirms with one round of messages to a majority
+    /// that it still leads (concurrent reads share the round), waits until it has applied
+    /// that point, then answers from its state machine. Raft thesis §6.4.
+    ReadIndex,
+    /// The leader answers from its state machine while it holds a lease renewed by majority
+    /// acknowledgements, minus `lease_drift_ns`; without a valid lease it falls back to a
+    /// ReadIndex round. Raft thesis §6.4.1; [`crate::lease`].
+    Lease,
+}
+
+impl ReadPath {
+    /// Every path, in the order reports list them.
+    pub const ALL: [ReadPath; 3] = [ReadPath::Log, ReadPath::ReadIndex, ReadPath::Lease];
+
+    /// The name used in scenario files and reports (`"read_index"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ReadPath::Log => "log",
+            ReadPath::ReadIndex => "read_index",
+            ReadPath::Lease => "lease",
         }
     }
 }
@@ -144,6 +186,9 @@ struct ProtocolTable {
     max_inflight_msgs: usize,
     pre_vote: Option<bool>,
     check_quorum: Option<bool>,
+    read_path: ReadPath,
+    #[serde(with = "crate::duration::human_ns")]
+    lease_drift: Nanos,
     raft: RaftTable,
     ablation: Ablation,
     bugs: Bugs,
@@ -161,6 +206,8 @@ impl Default for ProtocolTable {
             max_inflight_msgs: d.max_inflight_msgs,
             pre_vote: None,
             check_quorum: None,
+            read_path: d.read_path,
+            lease_drift: d.lease_drift_ns,
             raft: RaftTable::default(),
             ablation: Ablation::default(),
             bugs: Bugs::default(),
@@ -222,6 +269,8 @@ impl TryFrom<ProtocolTable> for ProtocolConfig {
             max_inflight_msgs: t.max_inflight_msgs,
             pre_vote: one_switch("pre_vote", t.pre_vote, t.raft.pre_vote)?,
             check_quorum: one_switch("check_quorum", t.check_quorum, t.raft.check_quorum)?,
+            read_path: t.read_path,
+            lease_drift_ns: t.lease_drift,
             raft: RaftOptions {
                 fast_backtrack: t.raft.fast_backtrack,
             },
@@ -285,6 +334,15 @@ impl ProtocolConfig {
         }
         if self.max_inflight_msgs == 0 {
             return err("max_inflight_msgs", "must be at least 1".into());
+        }
+        if self.read_path == ReadPath::Lease && self.lease_drift_ns >= self.election_timeout_min_ns {
+            return err(
+                "lease_drift",
+                format!(
+                    "({} ns) must be shorter than election_timeout_min ({} ns), the lease's length",
+                    self.lease_drift_ns, self.election_timeout_min_ns
+                ),
+            );
         }
         Ok(())
     }
@@ -354,5 +412,15 @@ mod tests {
         };
         let json = serde_json::to_string(&cfg).unwrap();
         assert_eq!(serde_json::from_str::<ProtocolConfig>(&json).unwrap(), cfg);
+    }
+
+    #[test]
+    fn a_drift_bound_as_long_as_the_lease_names_the_field() {
+        let cfg = ProtocolConfig {
+            read_path: ReadPath::Lease,
+            lease_drift_ns: ProtocolConfig::default().election_timeout_min_ns,
+            ..ProtocolConfig::default()
+        };
+        assert_eq!(cfg.validate().unwrap_err().field, "lease_drift");
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::command::Command;
 use crate::config::ProtocolConfig;
+use crate::read::ReadId;
 use crate::types::{Epoch, LogIndex, Nanos, NodeId, PersistSeq};
 use crate::wire::WireSize;
 use serde::de::DeserializeOwned;
@@ -44,6 +45,12 @@ pub trait ReplicatedLog: Sized + Send + 'static {
     /// A client asks the node to replicate `cmd`. Only a leader accepts.
     fn propose(&mut self, now: Nanos, cmd: Command) -> Result<(), NotLeader>;
 
+    /// A client's read (a `Get`) under `read_path = "read_index"` or `"lease"`: the leader
+    /// registers it and later answers through [`Action::ReadReady`] or
+    /// [`Action::ReadAborted`]. Only a leader accepts. (Under `read_path = "log"` the host
+    /// proposes reads like any command and never calls this.) See [`crate::read`].
+    fn read(&mut self, now: Nanos) -> Result<ReadId, NotLeader>;
+
     /// A message from a peer arrives.
     fn step(&mut self, now: Nanos, from: NodeId, msg: Self::Message);
 
@@ -77,6 +84,12 @@ pub enum Action<M, R> {
     },
     /// `cmd` is committed at `index`: apply it to the state machine.
     Commit { index: LogIndex, cmd: Command },
+    /// Reads registered with ids up to `upto` may be answered once the state machine has
+    /// applied through `index` (see [`crate::read`]).
+    ReadReady { upto: ReadId, index: LogIndex },
+    /// The node stopped leading: reads registered with ids up to `upto` and not yet ready
+    /// will not be answered here.
+    ReadAborted { upto: ReadId },
 }
 
 /// A node's role. Paxos's proposer running phase 1 reports `Candidate`.

@@ -36,13 +36,13 @@ use model::workload::ClientReply;
 use network::Network;
 use replog::command::ClientCommand;
 use replog::invariants::Invariants;
-use replog::kv::KvStore;
+use replog::kv::{KvResult, KvStore};
 use replog::rng::{DetRng, mix, rng_for};
 use replog::storage::Storage;
 use replog::storage::mem::MemStorage;
 use replog::{
-    ClientId, Command, HostIo, LogIndex, Nanos, NodeHost, NodeId, PersistSeq, ProtocolConfig, ReplicatedLog,
-    Role, Status, WireSize,
+    ClientId, Command, HostIo, LogIndex, Nanos, NodeHost, NodeId, NotLeader, Op, PersistSeq, ProtocolConfig,
+    ReadPath, ReplicatedLog, Role, Status, WireSize,
 };
 use std::collections::{BTreeSet, VecDeque};
 use trace::{Trace, TraceKind};
@@ -193,21 +193,33 @@ impl<L: ReplicatedLog> HostIo<L> for SimIo<'_, L> {
             && let Some(result) = applied.result()
             && self.waiting.remove(&(c.client, c.seq))
         {
-            self.cost += self.cpu.per_send_ns;
-            let reply = ClientReply {
-                node: self.id,
-                seq: c.seq,
-                result: Ok(result.to_result()),
-            };
-            let at = self.now + self.cost + self.net.client_hop(self.rng);
-            self.queue.push(
-                at,
-                SimEvent::Reply {
-                    client: c.client,
-                    reply,
-                },
-            );
+            let result = Ok(result.to_result());
+            self.reply(c.client, c.seq, result);
         }
+    }
+
+    /// A read without the log: answered from this node's state machine as it is now.
+    fn serve_read(&mut self, cmd: ClientCommand) {
+        let value = self.kv.get(cmd.op.key()).map(str::to_string);
+        self.reply(cmd.client, cmd.seq, Ok(KvResult::Read(value)));
+    }
+
+    fn refuse_read(&mut self, cmd: ClientCommand, not_leader: NotLeader) {
+        self.reply(cmd.client, cmd.seq, Err(not_leader));
+    }
+}
+
+impl<L: ReplicatedLog> SimIo<'_, L> {
+    /// Schedules the answer to a client after the CPU work so far and one client hop.
+    fn reply(&mut self, client: ClientId, seq: u64, result: Result<KvResult, NotLeader>) {
+        self.cost += self.cpu.per_send_ns;
+        let reply = ClientReply {
+            node: self.id,
+            seq,
+            result,
+        };
+        let at = self.now + self.cost + self.net.client_hop(self.rng);
+        self.queue.push(at, SimEvent::Reply { client, reply });
     }
 }
 
@@ -544,13 +556,22 @@ impl<L: ReplicatedLog> Simulation<L> {
             Input::Request { cmd } => {
                 let key = (cmd.client, cmd.seq);
                 let host = slot.host.as_mut().expect("checked above");
+                // Under read_index and lease, a read is registered with the node rather than
+                // proposed; the host answers it (or refuses it) among its effects.
+                let off_log =
+                    self.cfg.protocol.read_path != ReadPath::Log && matches!(*cmd.op, Op::Get { .. });
                 // The proposal is noted before its effects are carried out: it may commit at
                 // once, and the commit answers the client.
-                let proposed = {
+                let accepted = {
                     let _protocol = ProtocolCode::enter(id);
-                    host.propose(local, Command::Client(cmd))
+                    if off_log {
+                        host.read(local, cmd)
+                    } else {
+                        host.propose(local, Command::Client(cmd))
+                    }
                 };
-                match proposed {
+                match accepted {
+                    Ok(()) if off_log => {}
                     Ok(()) => {
                         slot.waiting.insert(key);
                     }

@@ -79,8 +79,41 @@ pub fn check_property_with<L: ReplicatedLog>(
     seeds: std::ops::Range<u64>,
     bugs: replog::Bugs,
 ) -> Vec<PropertyFailure> {
+    let protocol = replog::ProtocolConfig {
+        bugs,
+        ..property_scenario().protocol
+    };
+    check_property_config::<L>(seeds, protocol, "")
+}
+
+/// [`check_property`] with reads served by `read_path` (`read_index`, or `lease` within its
+/// drift bound: the property scenario skews no clock). Reads take the same linearizability
+/// check as every other operation.
+pub fn check_property_reads<L: ReplicatedLog>(
+    seeds: std::ops::Range<u64>,
+    read_path: replog::ReadPath,
+) -> Vec<PropertyFailure> {
+    let protocol = replog::ProtocolConfig {
+        read_path,
+        ..property_scenario().protocol
+    };
+    check_property_config::<L>(seeds, protocol, read_path.name())
+}
+
+/// Runs `seeds` of the property scenario with `protocol` as its `[protocol]` table; `test`
+/// names the test to rerun in the reproduction line.
+fn check_property_config<L: ReplicatedLog>(
+    seeds: std::ops::Range<u64>,
+    protocol: replog::ProtocolConfig,
+    test: &str,
+) -> Vec<PropertyFailure> {
     let mut scenario = property_scenario();
-    scenario.protocol.bugs = bugs;
+    scenario.protocol = protocol;
+    let filter = if test.is_empty() {
+        L::NAME.to_string()
+    } else {
+        format!("{}_{test}", L::NAME)
+    };
     let mut failures = Vec::new();
     for seed in seeds {
         let out = run_sim::<L>(
@@ -96,8 +129,7 @@ pub fn check_property_with<L: ReplicatedLog>(
                 seed,
                 problems,
                 reproduce: format!(
-                    "cargo test -p sim --test protocol_properties -- {} --nocapture  (seed {seed}; the scenario is sim::properties::property_scenario)",
-                    L::NAME
+                    "cargo test -p sim --test protocol_properties -- {filter} --nocapture  (seed {seed}; the scenario is sim::properties::property_scenario)"
                 ),
             });
         }

@@ -85,6 +85,11 @@ impl ReplicatedLog for Tiny {
         }
     }
 
+    /// The simulator tests here run reads through the log only.
+    fn read(&mut self, _: Nanos) -> Result<replog::ReadId, NotLeader> {
+        Err(NotLeader { hint: None })
+    }
+
     fn propose(&mut self, _: Nanos, cmd: Command) -> Result<(), NotLeader> {
         // One of the protocol's own assertions, for the tests of blame.
         if let Command::Client(c) = &cmd {

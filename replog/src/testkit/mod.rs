@@ -21,7 +21,7 @@
 pub mod script;
 pub mod stress;
 
-use crate::command::{CmdId, Command};
+use crate::command::{ClientCommand, CmdId, Command};
 use crate::config::ProtocolConfig;
 use crate::host::{HostIo, NodeHost};
 use crate::invariants::Invariants;
@@ -44,6 +44,7 @@ struct Slot<L: ReplicatedLog> {
     /// Persists appended but not yet durable: (seq, storage length after it).
     unsynced: Vec<(PersistSeq, usize)>,
     commits: Vec<(LogIndex, Command)>,
+    reads: Vec<ReadOutcome>,
     auto_persist: bool,
     incarnation: u64,
 }
@@ -56,6 +57,7 @@ struct SlotIo<'a, L: ReplicatedLog> {
     storage: &'a mut MemStorage<L::Record>,
     unsynced: &'a mut Vec<(PersistSeq, usize)>,
     commits: &'a mut Vec<(LogIndex, Command)>,
+    reads: &'a mut Vec<ReadOutcome>,
     queue: &'a mut VecDeque<InFlight<L::Message>>,
     invariants: &'a mut Invariants,
 }
@@ -74,6 +76,27 @@ impl<L: ReplicatedLog> HostIo<L> for SlotIo<'_, L> {
         self.invariants.on_commit(self.now, self.id, index, cmd.id());
         self.commits.push((index, cmd));
     }
+
+    fn serve_read(&mut self, cmd: ClientCommand) {
+        let applied = self.commits.last().map_or(0, |&(index, _)| index);
+        self.reads.push(ReadOutcome::Served {
+            seq: cmd.seq,
+            applied,
+        });
+    }
+
+    fn refuse_read(&mut self, cmd: ClientCommand, _: NotLeader) {
+        self.reads.push(ReadOutcome::Refused { seq: cmd.seq });
+    }
+}
+
+/// What became of a read handed to [`Network::read`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadOutcome {
+    /// Answered from the state machine, which had applied through `applied`.
+    Served { seq: u64, applied: LogIndex },
+    /// The node lost leadership first.
+    Refused { seq: u64 },
 }
 
 /// An in-memory cluster of `L` nodes numbered 0..n.
@@ -119,6 +142,7 @@ impl<L: ReplicatedLog> Network<L> {
                 storage: MemStorage::new(),
                 unsynced: Vec::new(),
                 commits: Vec::new(),
+                reads: Vec::new(),
                 auto_persist: true,
                 incarnation: 0,
             });
@@ -180,6 +204,30 @@ impl<L: ReplicatedLog> Network<L> {
         });
         self.after_step(id);
         result
+    }
+
+    /// Hands the read `get(key)` with sequence number `seq` to `id` (which must run a read path
+    /// other than `log`) and carries out what follows, except message delivery. What became
+    /// of it is in [`reads`](Self::reads).
+    pub fn read(&mut self, id: NodeId, seq: u64, key: &str) -> Result<(), NotLeader> {
+        assert!(self.is_up(id), "read at a crashed node");
+        let cmd = ClientCommand {
+            client: 0,
+            seq,
+            op: std::sync::Arc::new(crate::command::Op::Get { key: key.into() }),
+        };
+        let result = self.with_host(id, |host, now, io| {
+            let result = host.read(now, cmd);
+            host.carry_out(io);
+            result
+        });
+        self.after_step(id);
+        result
+    }
+
+    /// The reads `id` answered or refused in its current boot, in order.
+    pub fn reads(&self, id: NodeId) -> &[ReadOutcome] {
+        &self.slots[id.index()].reads
     }
 
     /// Delivers queued messages (FIFO) until none remain. Returns how many were delivered.
@@ -325,6 +373,7 @@ impl<L: ReplicatedLog> Network<L> {
         slot.storage.crash();
         slot.unsynced.clear();
         slot.commits.clear();
+        slot.reads.clear();
         self.queue.retain(|(_, to, _)| *to != id);
     }
 
@@ -437,6 +486,7 @@ impl<L: ReplicatedLog> Network<L> {
             storage,
             unsynced,
             commits,
+            reads,
             ..
         } = &mut self.slots[id.index()];
         let host = host.as_mut().expect("the node is up");
@@ -446,6 +496,7 @@ impl<L: ReplicatedLog> Network<L> {
             storage,
             unsynced,
             commits,
+            reads,
             queue: &mut self.queue,
             invariants: &mut self.invariants,
         };

@@ -207,6 +207,9 @@ pub struct Workload {
     /// Replies that could not answer anything: for a client that does not exist, or with a
     /// result of the wrong kind for the operation (a read answered by "written"). Ignored.
     pub unanswerable_replies: u64,
+    /// Reads are answered without going through the log (`read_path` other than `log`): an
+    /// answered read is then no command the log must keep.
+    reads_off_log: bool,
 }
 
 impl Workload {
@@ -240,7 +243,15 @@ impl Workload {
             value_pad: "x".repeat(spec.value_size),
             key_names: Vec::new(),
             unanswerable_replies: 0,
+            reads_off_log: false,
         }
+    }
+
+    /// Reads are served off the log (`read_path = "read_index"` or `"lease"`), so an answered
+    /// read is not reported as a command the log must keep.
+    pub fn with_reads_off_log(mut self, reads_off_log: bool) -> Self {
+        self.reads_off_log = reads_off_log;
+        self
     }
 
     /// The shared name of key `i`.
@@ -434,7 +445,9 @@ impl Workload {
                     client: c.id,
                     seq: op.cmd.seq,
                 };
-                out.push(ClientAction::Acknowledged(id));
+                if !(self.reads_off_log && matches!(op.call, Call::Read)) {
+                    out.push(ClientAction::Acknowledged(id));
+                }
                 self.end_op(i, now, outcome);
                 self.next_op(i, now, out);
             }
