@@ -6,12 +6,13 @@ use clap::Args;
 use model::check::verdict::{check_history, check_jepsen_log};
 use std::path::PathBuf;
 
-pub const EXAMPLES: &str = "Examples:\n  workbench check reports/latest/runs/bridge/raft-seed1/history.jsonl\n  workbench check --format jepsen-log testdata/jepsen-etcd/etcd_000.log";
+pub const EXAMPLES: &str = "Examples:\n  workbench check reports/run-bridge/runs/bridge/raft-seed1/history.jsonl.zst\n  workbench check --format jepsen-log testdata/jepsen-etcd/etcd_000.log";
 
 #[derive(Args)]
 pub struct CheckArgs {
     pub history: PathBuf,
-    /// jsonl (history.jsonl, see docs/formats.md) or jepsen-log (Jepsen's log format).
+    /// jsonl (history.jsonl, or history.jsonl.zst compressed; see docs/formats.md) or
+    /// jepsen-log (Jepsen's log format).
     #[arg(long, default_value = "jsonl")]
     pub format: String,
 }
@@ -19,7 +20,7 @@ pub struct CheckArgs {
 pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
     let path = &a.history;
     let summary = match a.format.as_str() {
-        "jsonl" => check_history(&model::history::read_jsonl(path)?),
+        "jsonl" => check_history(&report::store::read_history(path)?),
         "jepsen-log" => check_jepsen_log(path)?,
         other => bail!("--format: unknown format {other:?}: expected jsonl or jepsen-log"),
     };

@@ -121,15 +121,29 @@ pub fn group(results: Vec<RunResult>, scenarios: &[(Scenario, String)]) -> Vec<S
     out
 }
 
-/// Saves every scenario and run under `out`.
-pub fn save_all(out: &Path, groups: &[ScenarioResults]) -> Result<()> {
+/// Saves every scenario and run under `out`, raw data compressed; histories of `histories`.
+pub fn save_all(out: &Path, groups: &[ScenarioResults], histories: store::Histories) -> Result<()> {
     for g in groups {
         store::save_scenario(out, &g.scenario, &g.source)?;
         for r in &g.runs {
-            store::save_run(out, r)?;
+            store::save_run_as(out, r, store::RawFormat::Compressed(histories))?;
         }
     }
     Ok(())
+}
+
+/// The size of everything under `dir`, in bytes.
+pub fn dir_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_bytes(&e.path()),
+            _ => e.metadata().map_or(0, |m| m.len()),
+        })
+        .sum()
 }
 
 /// Prints one line per run (or, with `--json`, the summaries); whether every run was correct.

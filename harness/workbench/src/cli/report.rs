@@ -37,6 +37,7 @@ pub fn run(g: &Global, a: &ReportArgs) -> Result<Exit> {
         sections,
         regenerate: format!("`cargo run --release -- report {}`", dir.display()),
         versions: build_info::versions(),
+        reasons: Default::default(),
     };
     report::write_report(dir, &input)?;
     if !g.quiet {

@@ -8,6 +8,7 @@ use model::protocol::Protocol;
 use model::run::BackendKind;
 use model::scenario::Scenario;
 use report::ReportInput;
+use report::store::Histories;
 use std::path::{Path, PathBuf};
 use workbench::build_info;
 use workbench::pool::default_threads;
@@ -85,7 +86,7 @@ pub fn run(g: &Global, a: &RunArgs) -> Result<Exit> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("reports/run-{}", scenario.name)));
-    save_all(&out, &groups)?;
+    save_all(&out, &groups, Histories::All)?;
     let input = ReportInput {
         title: format!("Scenario {}", scenario.name),
         backend_note: if live {
