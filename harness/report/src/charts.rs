@@ -311,24 +311,26 @@ fn scenario_charts(dir: &Path, sr: &ScenarioResults) -> Result<Vec<Figure>, Repo
     Ok(figures)
 }
 
-/// Bars across scenarios: per protocol, the mean of `metric` in each scenario with its 95 %
-/// interval.
-fn metric_bars(
-    dir: &Path,
-    stem: &str,
-    title: &str,
-    y_label: &str,
-    scenarios: &[&ScenarioResults],
-    protocols: &[Protocol],
+/// One bar chart across scenarios: per protocol, the mean of `metric` in each scenario with
+/// its 95 % interval.
+struct MetricChart<'a> {
+    stem: &'static str,
+    title: &'static str,
+    y_label: &'static str,
+    scenarios: Vec<&'a ScenarioResults>,
     metric: Metric,
     y_axis: Axis,
-) -> Result<(), ReportError> {
+    caption: String,
+}
+
+fn metric_bars(dir: &Path, c: &MetricChart<'_>, protocols: &[Protocol]) -> Result<(), ReportError> {
     let mut series = Vec::new();
     let mut intervals = Vec::new();
     for &p in protocols {
-        let ivs: Vec<Option<Interval>> = scenarios
+        let ivs: Vec<Option<Interval>> = c
+            .scenarios
             .iter()
-            .map(|s| aggregate::interval(s, p, metric))
+            .map(|s| aggregate::interval(s, p, c.metric))
             .collect();
         series.push((
             protocol_label(p).to_string(),
@@ -343,14 +345,17 @@ fn metric_bars(
     }
     plot::write_bars_with(
         dir,
-        stem,
+        c.stem,
         &BarChart {
-            title: title.into(),
-            y_label: y_label.into(),
-            categories: scenarios.iter().map(|s| s.scenario.name.clone()).collect(),
+            title: c.title.into(),
+            y_label: c.y_label.into(),
+            categories: c.scenarios.iter().map(|s| s.scenario.name.clone()).collect(),
             series,
         },
-        &BarOptions { intervals, y_axis },
+        &BarOptions {
+            intervals,
+            y_axis: c.y_axis,
+        },
     )
 }
 
@@ -377,81 +382,78 @@ fn overall_charts(dir: &Path, input: &ReportInput) -> Result<Vec<Figure>, Report
         "mean over {n} seed{} with its 95 % interval",
         if n == 1 { "" } else { "s" }
     );
-    let charts: [(&str, &str, &str, Vec<&ScenarioResults>, Metric, Axis, String); 6] = [
-        (
-            "throughput",
-            "Throughput by scenario",
-            "completed operations per second",
-            all.clone(),
-            Metric::Throughput,
-            Axis::Linear,
-            format!("Completed operations per second over the measured window; {over}."),
-        ),
-        (
-            "p99-latency",
-            "p99 latency by scenario",
-            "p99 latency (ms, log scale)",
-            all.clone(),
-            Metric::P99,
-            Axis::Log,
-            format!(
+    let charts = [
+        MetricChart {
+            stem: "throughput",
+            title: "Throughput by scenario",
+            y_label: "completed operations per second",
+            scenarios: all.clone(),
+            metric: Metric::Throughput,
+            y_axis: Axis::Linear,
+            caption: format!("Completed operations per second over the measured window; {over}."),
+        },
+        MetricChart {
+            stem: "p99-latency",
+            title: "p99 latency by scenario",
+            y_label: "p99 latency (ms, log scale)",
+            scenarios: all.clone(),
+            metric: Metric::P99,
+            y_axis: Axis::Log,
+            caption: format!(
                 "99th percentile latency of operations started in the measured window (closed loop: it hides \
                  outages, see unavailability); {over}."
             ),
-        ),
-        (
-            "unavailability",
-            "Unavailability in fault scenarios",
-            "time with no completion for 20 ms or more (ms)",
-            faulty.clone(),
-            Metric::Unavailable,
-            Axis::Linear,
-            format!(
+        },
+        MetricChart {
+            stem: "unavailability",
+            title: "Unavailability in fault scenarios",
+            y_label: "time with no completion for 20 ms or more (ms)",
+            scenarios: faulty.clone(),
+            metric: Metric::Unavailable,
+            y_axis: Axis::Linear,
+            caption: format!(
                 "Total time in the measured window in stretches of at least 20 ms with no completed operation; {over}."
             ),
-        ),
-        (
-            "open-loop-p99",
-            "Open-loop p99 latency in fault scenarios",
-            "open-loop p99 latency (ms, log scale)",
-            faulty,
-            Metric::P99OpenLoop,
-            Axis::Log,
-            format!(
+        },
+        MetricChart {
+            stem: "open-loop-p99",
+            title: "Open-loop p99 latency in fault scenarios",
+            y_label: "open-loop p99 latency (ms, log scale)",
+            scenarios: faulty,
+            metric: Metric::P99OpenLoop,
+            y_axis: Axis::Log,
+            caption: format!(
                 "The p99 a client arriving at a fixed rate would have seen (closed-loop latency corrected for \
                  coordinated omission); {over}."
             ),
-        ),
-        (
-            "messages-per-command",
-            "Messages per committed command",
-            "messages between nodes per command",
-            all.clone(),
-            Metric::MessagesPerCommand,
-            Axis::Linear,
-            format!(
+        },
+        MetricChart {
+            stem: "messages-per-command",
+            title: "Messages per committed command",
+            y_label: "messages between nodes per command",
+            scenarios: all.clone(),
+            metric: Metric::MessagesPerCommand,
+            y_axis: Axis::Linear,
+            caption: format!(
                 "Messages sent between nodes (heartbeats, elections and retransmissions included) per committed client command; {over}."
             ),
-        ),
-        (
-            "bytes-per-command",
-            "Bytes per committed command",
-            "bytes between nodes per command",
-            all,
-            Metric::BytesPerCommand,
-            Axis::Linear,
-            format!("Encoded bytes sent between nodes per committed client command; {over}."),
-        ),
+        },
+        MetricChart {
+            stem: "bytes-per-command",
+            title: "Bytes per committed command",
+            y_label: "bytes between nodes per command",
+            scenarios: all,
+            metric: Metric::BytesPerCommand,
+            y_axis: Axis::Linear,
+            caption: format!("Encoded bytes sent between nodes per committed client command; {over}."),
+        },
     ];
-    for (stem, title, y, scenarios, metric, axis, caption) in charts {
-        if scenarios.is_empty() {
-            continue;
-        }
-        metric_bars(dir, stem, title, y, &scenarios, &protocols, metric, axis)?;
+    for c in charts.iter().filter(|c| !c.scenarios.is_empty()) {
+        metric_bars(dir, c, &protocols)?;
         figures.push(Figure {
-            stem: stem.into(),
-            title: title.into(),
-            caption,
+            stem: c.stem.into(),
+            title: c.title.into(),
+            caption: c.caption.clone(),
         });
     }
 

@@ -63,14 +63,21 @@ pub fn run_job(job: &Job) -> Result<RunResult, RunError> {
 }
 
 /// Runs `jobs` on `threads` threads; `done(result)` is called as each finishes (from the
-/// worker thread). Results are returned in job order.
+/// worker thread). A run's history (the bulk of its memory) is dropped once it is checked
+/// unless `keep_history(result)` says otherwise. Results are returned in job order.
 pub fn run_jobs(
     jobs: &[Job],
     threads: usize,
+    keep_history: &(dyn Fn(&RunResult) -> bool + Sync),
     done: &(dyn Fn(&Result<RunResult, RunError>) + Sync),
 ) -> Vec<Result<RunResult, RunError>> {
     crate::pool::par_map(jobs, threads, |job| {
-        let r = run_job(job);
+        let mut r = run_job(job);
+        if let Ok(result) = &mut r
+            && !keep_history(result)
+        {
+            result.output.history = Vec::new();
+        }
         done(&r);
         r
     })

@@ -7,12 +7,17 @@ use super::{Axis, BarChart, BarOptions, Res, err, ticks};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-/// Category names longer than this are written downwards under their group.
-const TURN_FROM: usize = 12;
 const LABEL_FONT: u32 = 12;
+/// About how wide the plot is, legend and axis taken away.
+const PLOT_WIDTH: u32 = 640;
 
+/// Whether the category names are written downwards: when one is wider than its group.
 fn turned(categories: &[String]) -> bool {
-    categories.iter().any(|s| s.chars().count() > TURN_FROM)
+    let font = ("sans-serif", LABEL_FONT).into_font();
+    let group = PLOT_WIDTH / categories.len().max(1) as u32;
+    categories
+        .iter()
+        .any(|c| font.box_size(c).map_or(c.len() as u32 * 7, |(w, _)| w) + 8 > group)
 }
 
 /// Extra height, in pixels, that turned category names need below the plot.

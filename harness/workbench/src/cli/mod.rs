@@ -81,10 +81,22 @@ pub fn protocols_for(scenario: &Scenario, protocol: &str) -> Result<Vec<Protocol
     Ok(vec![p])
 }
 
-/// Runs jobs with a progress bar; returns the results in job order, failing on errors.
-pub fn run_all(g: &Global, jobs: Vec<Job>, threads: usize, what: &str) -> Result<Vec<RunResult>> {
+/// Runs jobs with a progress bar; returns the results in job order, failing on errors. Only
+/// the histories that `histories` will save are kept in memory (`None`: none).
+pub fn run_all(
+    g: &Global,
+    jobs: Vec<Job>,
+    threads: usize,
+    what: &str,
+    histories: Option<store::Histories>,
+) -> Result<Vec<RunResult>> {
     let bar = progress(g, jobs.len() as u64, what);
-    let results = run_jobs(&jobs, threads, &|r| {
+    let keep = |r: &RunResult| match histories {
+        Some(store::Histories::All) => true,
+        Some(store::Histories::Failed) => !r.summary.correct,
+        None => false,
+    };
+    let results = run_jobs(&jobs, threads, &keep, &|r| {
         if let Ok(r) = r
             && !r.summary.correct
         {

@@ -80,7 +80,7 @@ pub fn run(g: &Global, a: &RunArgs) -> Result<Exit> {
     }
     // Live runs share the machine's ports and cores: one at a time.
     let threads = if live { 1 } else { default_threads() };
-    let results = run_all(g, jobs, threads, &scenario.name)?;
+    let results = run_all(g, jobs, threads, &scenario.name, Some(Histories::All))?;
     let groups = group(results, &[(scenario.clone(), source)]);
     let out = a
         .out

@@ -60,17 +60,17 @@ pub fn run(g: &Global, a: &SuiteArgs) -> Result<Exit> {
     let seeds = a.seeds.unwrap_or(default_seeds).max(1);
     let jobs = suite::suite_jobs(&scenarios, seeds);
     let threads = a.jobs.unwrap_or_else(default_threads);
-    let results = run_all(g, jobs, threads, "suite")?;
-    let groups = group(results, &scenarios);
-    if out.exists() {
-        // Old runs would be read back by `workbench report`; start clean.
-        std::fs::remove_dir_all(out).with_context(|| format!("clearing {}", out.display()))?;
-    }
     let histories = if a.keep_histories {
         store::Histories::All
     } else {
         store::Histories::Failed
     };
+    let results = run_all(g, jobs, threads, "suite", Some(histories))?;
+    let groups = group(results, &scenarios);
+    if out.exists() {
+        // Old runs would be read back by `workbench report`; start clean.
+        std::fs::remove_dir_all(out).with_context(|| format!("clearing {}", out.display()))?;
+    }
     save_all(out, &groups, histories)?;
     let raw_bytes = dir_bytes(&out.join("runs"));
     let mut sweeps = Vec::new();
@@ -105,6 +105,7 @@ pub fn run(g: &Global, a: &SuiteArgs) -> Result<Exit> {
         experiments_ok = data.all_correct();
         sections = experiment_sections(out, &data, &groups)?;
     }
+    let runs_ok = print_table(g, &groups);
     let input = ReportInput {
         title: "Raft vs multi-Paxos: the workbench suite".into(),
         backend_note: format!(
@@ -123,7 +124,7 @@ pub fn run(g: &Global, a: &SuiteArgs) -> Result<Exit> {
                 ", histories kept only for runs that failed a check"
             }
         ),
-        scenarios: groups.clone(),
+        scenarios: groups,
         sweeps,
         sections,
         regenerate: format!(
@@ -136,7 +137,7 @@ pub fn run(g: &Global, a: &SuiteArgs) -> Result<Exit> {
         reasons: Default::default(),
     };
     report::write_report(out, &input)?;
-    let ok = print_table(g, &groups) && experiments_ok && sweeps_ok;
+    let ok = runs_ok && experiments_ok && sweeps_ok;
     report_path(g, out);
     Ok(Exit::from_ok(ok))
 }

@@ -43,7 +43,7 @@ pub fn run_sweep(
     threads: usize,
 ) -> Result<SweepResult> {
     let jobs = sweep_jobs(scenario, source, protocols, rates, seed);
-    let results = run_all(g, jobs.clone(), threads, "sweep")?;
+    let results = run_all(g, jobs.clone(), threads, "sweep", None)?;
     Ok(SweepResult {
         scenario: scenario.name.clone(),
         source: source.to_string(),
