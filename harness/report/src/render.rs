@@ -353,7 +353,8 @@ fn sweep_blocks(sw: &SweepResult, figures: &[Figure]) -> Vec<Block> {
     b.push(Block::Para(format!(
         "Open-loop Poisson arrivals from light load to past saturation, {} of workload per point with enough clients \
          (1024) that the protocol, not the client count, limits throughput; figures over each run's measured window \
-         (from {} after the first leader). The knee is the highest achieved throughput with p99 under {}: {}.",
+         (from {} after the first leader). The knee is the highest achieved throughput with p99 under {}, among \
+         the rates swept: {}.",
         if sw.duration_ns > 0 { time(sw.duration_ns) } else { "a few seconds".into() },
         time(WARMUP_NS),
         format_ms(sweep::KNEE_P99_MS),
