@@ -180,9 +180,7 @@ impl<L: ReplicatedLog> NodeHost<L> {
     /// first call after boot always reports).
     pub fn status_change(&mut self) -> Option<Status> {
         let status = self.node.status();
-        let changed = self.reported.is_none_or(|s| {
-            s.role != status.role || s.epoch != status.epoch || s.leader_hint != status.leader_hint
-        });
+        let changed = self.reported.is_none_or(|before| status.differs_from(&before));
         self.reported = Some(status);
         changed.then_some(status)
     }

@@ -13,7 +13,6 @@
 //! | the protocols' own assertions (e.g. a chosen value never changes) | each crate's invariants |
 
 use crate::command::CmdId;
-use crate::kv::KvStore;
 use crate::log::{Role, Status};
 use crate::types::{Epoch, LogIndex, Nanos, NodeId};
 use serde::{Deserialize, Serialize};
@@ -168,8 +167,9 @@ impl Invariants {
     }
 
     /// End-of-run checks: every acknowledged command is committed, and nodes that committed
-    /// equally far hold equal state. `nodes` lists each live node's commit index and state.
-    pub fn finish(&mut self, time: Nanos, nodes: &[(NodeId, LogIndex, &KvStore)]) {
+    /// equally far hold equal state. `nodes` lists each live node's commit index and state
+    /// machine digest ([`crate::KvStore::digest`]).
+    pub fn finish(&mut self, time: Nanos, nodes: &[(NodeId, LogIndex, u64)]) {
         // Both sides sorted and merged: a tree or a binary search per acknowledgement missed
         // the cache at every level, for a committed sequence of millions.
         let mut committed: Vec<(u64, u64)> = Vec::with_capacity(self.chosen.len());
@@ -210,17 +210,17 @@ impl Invariants {
                 format!("{cmd:?} was acknowledged at {acked_at} ns but is not in the committed sequence"),
             );
         }
-        let mut by_index: BTreeMap<LogIndex, (NodeId, &KvStore)> = BTreeMap::new();
-        for &(node, index, kv) in nodes {
+        let mut by_index: BTreeMap<LogIndex, (NodeId, u64)> = BTreeMap::new();
+        for &(node, index, digest) in nodes {
             match by_index.get(&index) {
-                Some(&(other, other_kv)) if other_kv != kv => self.violate(
+                Some(&(other, other_digest)) if other_digest != digest => self.violate(
                     time,
                     InvariantKind::Convergence,
                     format!("{node} and {other} both committed up to {index} but hold different states"),
                 ),
                 Some(_) => {}
                 None => {
-                    by_index.insert(index, (node, kv));
+                    by_index.insert(index, (node, digest));
                 }
             }
         }

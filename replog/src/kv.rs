@@ -231,6 +231,20 @@ impl KvStore {
         all.into_iter()
     }
 
+    /// FNV-1a over every key and value, in key order: states with the same entries hash
+    /// equally. Hosts compare replicas by it (the convergence invariant) without moving whole
+    /// stores around.
+    pub fn digest(&self) -> u64 {
+        let mut h = crate::fnv::Fnv64::new();
+        for (k, v) in self.entries() {
+            h.bytes(k.as_bytes());
+            h.bytes(&[0xff]);
+            h.bytes(v.as_bytes());
+            h.bytes(&[0xfe]);
+        }
+        h.finish()
+    }
+
     /// Commands applied for the first time (duplicates and no-ops excluded).
     pub fn applied_count(&self) -> u64 {
         self.applied_count

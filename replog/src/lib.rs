@@ -14,6 +14,7 @@
 //! | [`log`] | the [`ReplicatedLog`] trait, [`Action`], [`Status`] |
 //! | [`host`] | [`NodeHost`]: the one executor of a protocol's actions (durability before sending) |
 //! | [`invariants`] | agreement, commit order, election safety, durability, convergence |
+//! | [`fnv`] | FNV-1a, the one stable hash of values that reach an output (trace, digests) |
 //! | [`duration`] | durations as people write them (`"150ms"`) in scenario and cluster files |
 //! | [`wire`] | [`WireSize`]: the encoded size of a message, for bytes-per-command metrics |
 //! | [`quorum`] | majority arithmetic |
@@ -28,6 +29,7 @@ pub mod command;
 pub mod config;
 pub mod conformance;
 pub mod duration;
+pub mod fnv;
 pub mod fxhash;
 pub mod host;
 pub mod invariants;
@@ -45,6 +47,6 @@ pub use command::{ClientCommand, ClientId, CmdId, Command, Op};
 pub use config::{Bugs, ConfigError, ProtocolConfig, RaftOptions};
 pub use host::{HostIo, NodeHost};
 pub use kv::{KvResult, KvStore};
-pub use log::{Action, NotLeader, ReplicatedLog, Role, Status};
+pub use log::{Action, NotLeader, ReplicatedLog, Role, Status, leader_of};
 pub use types::{Epoch, LogIndex, Nanos, NodeId, PersistSeq};
 pub use wire::WireSize;

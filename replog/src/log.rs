@@ -105,6 +105,25 @@ pub struct Status {
     pub last_index: LogIndex,
 }
 
+impl Status {
+    /// Whether this status tells a different story from `before`: another role, epoch or
+    /// leader. (A commit index moving on is not a change of status.)
+    pub fn differs_from(&self, before: &Status) -> bool {
+        self.role != before.role || self.epoch != before.epoch || self.leader_hint != before.leader_hint
+    }
+}
+
+/// The leader of the highest epoch among `statuses`: the one clients and fault targets mean
+/// by "the leader" (a deposed leader that has not heard of its successor may still think it
+/// leads a lower epoch).
+pub fn leader_of<'a>(statuses: impl IntoIterator<Item = &'a Status>) -> Option<NodeId> {
+    statuses
+        .into_iter()
+        .filter(|s| s.role == Role::Leader)
+        .max_by_key(|s| s.epoch)
+        .map(|s| s.id)
+}
+
 /// A proposal reached a node that is not the leader.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("not the leader (hint: {hint:?})")]

@@ -88,6 +88,14 @@ pub async fn measure(dir: &Path, samples: u32, writers: u32) -> std::io::Result<
     })
 }
 
+/// [`measure`] from outside a tokio runtime (on one of its own).
+pub fn measure_blocking(dir: &Path, samples: u32, writers: u32) -> std::io::Result<Baseline> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(measure(dir, samples, writers))
+}
+
 /// `samples` append-and-fdatasync latencies from each of `writers` threads at once, each on
 /// its own file in `dir` (removed afterwards).
 async fn fsync_latencies(dir: &Path, writers: u32, samples: u32) -> std::io::Result<Vec<u64>> {

@@ -12,6 +12,7 @@
 //! peer's protocol messages, a client's requests, or the harness's admin link. A frame longer
 //! than [`MAX_FRAME_BYTES`] or one that does not decode closes the connection.
 
+use crate::profile::NodeProfile;
 use model::run::NodeStats;
 use model::scenario::Dist;
 use replog::command::ClientCommand;
@@ -204,6 +205,8 @@ pub struct FinalState {
     pub kv_digest: u64,
     pub kv_applied: u64,
     pub stats: NodeStats,
+    /// Where the node's time went (see [`crate::profile`]).
+    pub profile: NodeProfile,
 }
 
 /// From a node to the harness, streamed over the admin link.
@@ -221,7 +224,7 @@ pub enum AdminEvent {
     Commits(Vec<(LogIndex, CmdId)>),
     /// Traffic counters so far (sent periodically).
     Stats(NodeStats),
-    Final(FinalState),
+    Final(Box<FinalState>),
 }
 
 /// Writes every message from `rx` as a frame, gathering what is queued into one write.

@@ -18,21 +18,34 @@ use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
+use std::time::Instant;
 
 /// Work for the disk thread.
 pub enum DiskJob<R> {
     Persist {
         seq: PersistSeq,
         records: Vec<R>,
+        queued: Instant,
     },
     /// The `slow_disk` fault: sleep this long after each fsync (None: no extra delay).
     SetDelay(Option<Dist>),
 }
 
+/// What the disk thread did, for the node's stats and profile.
+#[derive(Debug, Default)]
+pub struct DiskCounters {
+    pub fsyncs: AtomicU64,
+    pub fsync_ns: AtomicU64,
+    pub append_ns: AtomicU64,
+    pub persists: AtomicU64,
+    /// Summed over persists: from being queued to being durable.
+    pub persist_wait_ns: AtomicU64,
+}
+
 /// The node loop's handle on its disk.
 pub struct Disk<R> {
     tx: mpsc::Sender<DiskJob<R>>,
-    pub fsyncs: Arc<AtomicU64>,
+    pub counters: Arc<DiskCounters>,
 }
 
 impl<R: Serialize + DeserializeOwned + Clone + Send + 'static> Disk<R> {
@@ -44,17 +57,18 @@ impl<R: Serialize + DeserializeOwned + Clone + Send + 'static> Disk<R> {
         durable: impl Fn(PersistSeq) -> bool + Send + 'static,
     ) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel();
-        let fsyncs = Arc::new(AtomicU64::new(0));
-        let counter = fsyncs.clone();
+        let counters = Arc::new(DiskCounters::default());
+        let c = counters.clone();
         std::thread::Builder::new()
             .name("wal".into())
-            .spawn(move || disk_thread(storage, rx, rng, counter, durable))?;
-        Ok(Disk { tx, fsyncs })
+            .spawn(move || disk_thread(storage, rx, rng, &c, durable))?;
+        Ok(Disk { tx, counters })
     }
 
     /// Queues a persist; it is acknowledged through the `durable` callback.
     pub fn persist(&self, seq: PersistSeq, records: Vec<R>) {
-        if self.tx.send(DiskJob::Persist { seq, records }).is_err() {
+        let queued = Instant::now();
+        if self.tx.send(DiskJob::Persist { seq, records, queued }).is_err() {
             fail_stop("the disk thread is gone");
         }
     }
@@ -69,19 +83,27 @@ fn disk_thread<R: Serialize + DeserializeOwned + Clone>(
     mut storage: FileStorage<R>,
     rx: mpsc::Receiver<DiskJob<R>>,
     mut rng: DetRng,
-    fsyncs: Arc<AtomicU64>,
+    counters: &DiskCounters,
     durable: impl Fn(PersistSeq) -> bool,
 ) {
     let mut delay: Option<Dist> = None;
+    let mut queued_at: Vec<Instant> = Vec::new();
+    let add = |c: &AtomicU64, since: Instant| {
+        c.fetch_add(since.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    };
     while let Ok(first) = rx.recv() {
         let mut upto: Option<PersistSeq> = None;
         let mut job = Some(first);
+        queued_at.clear();
         while let Some(j) = job {
             match j {
-                DiskJob::Persist { seq, records } => {
+                DiskJob::Persist { seq, records, queued } => {
+                    let started = Instant::now();
                     if let Err(e) = storage.append(&records) {
                         fail_stop(&format!("appending to the write-ahead log: {e}"));
                     }
+                    add(&counters.append_ns, started);
+                    queued_at.push(queued);
                     upto = Some(upto.map_or(seq, |u: PersistSeq| u.max(seq)));
                 }
                 DiskJob::SetDelay(d) => delay = d,
@@ -89,14 +111,22 @@ fn disk_thread<R: Serialize + DeserializeOwned + Clone>(
             job = rx.try_recv().ok();
         }
         let Some(upto) = upto else { continue };
+        let started = Instant::now();
         if let Err(e) = storage.sync() {
             fail_stop(&format!("fdatasync of the write-ahead log: {e}"));
         }
-        fsyncs.fetch_add(1, Ordering::Relaxed);
+        add(&counters.fsync_ns, started);
+        counters.fsyncs.fetch_add(1, Ordering::Relaxed);
         if let Some(d) = &delay {
             let ns = d.sample(&mut rng);
             std::thread::sleep(std::time::Duration::from_nanos(ns));
         }
+        let now = Instant::now();
+        let waited: u64 = queued_at.iter().map(|q| (now - *q).as_nanos() as u64).sum();
+        counters
+            .persists
+            .fetch_add(queued_at.len() as u64, Ordering::Relaxed);
+        counters.persist_wait_ns.fetch_add(waited, Ordering::Relaxed);
         if !durable(upto) {
             return; // the node loop is gone
         }

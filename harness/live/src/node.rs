@@ -17,6 +17,7 @@ use crate::codec::{
     write_frames,
 };
 use crate::disk::{Disk, fail_stop};
+use crate::profile::{NodeProfile, thread_cpu_ns};
 use crate::transport::{PeerUp, Transport};
 use anyhow::{Context, bail};
 use model::run::NodeStats;
@@ -121,6 +122,16 @@ struct NodeRuntime<L: ReplicatedLog> {
     admin: AdminLog,
     msgs_received: u64,
     busy_ns: u64,
+    /// Time in [`Self::handle`] and timers: the protocol and applying commits.
+    handled_ns: u64,
+    apply: ApplyCounters,
+}
+
+/// Time spent applying commits to the state machine (and queueing the answers).
+#[derive(Debug, Default)]
+struct ApplyCounters {
+    ns: u64,
+    commands: u64,
 }
 
 /// The process as the backend of the node's host: the WAL thread, the peer transport, the
@@ -132,6 +143,7 @@ struct LiveIo<'a, L: ReplicatedLog> {
     kv: &'a mut KvStore,
     waiting: &'a mut Waiting,
     admin: &'a mut AdminLog,
+    apply: &'a mut ApplyCounters,
 }
 
 impl<L: ReplicatedLog> HostIo<L> for LiveIo<'_, L> {
@@ -144,7 +156,18 @@ impl<L: ReplicatedLog> HostIo<L> for LiveIo<'_, L> {
     }
 
     fn commit(&mut self, index: LogIndex, cmd: Command) {
+        let started = Instant::now();
+        self.commit_inner(index, cmd);
+        self.apply.ns += started.elapsed().as_nanos() as u64;
+    }
+}
+
+impl<L: ReplicatedLog> LiveIo<'_, L> {
+    fn commit_inner(&mut self, index: LogIndex, cmd: Command) {
         self.admin.commit(index, cmd.id());
+        if matches!(cmd, Command::Client(_)) {
+            self.apply.commands += 1;
+        }
         let applied = self.kv.apply(&cmd);
         if let Command::Client(c) = &cmd
             && let Some(result) = applied.result()
@@ -171,11 +194,18 @@ impl<L: ReplicatedLog> NodeRuntime<L> {
             kv: &mut self.kv,
             waiting: &mut self.waiting,
             admin: &mut self.admin,
+            apply: &mut self.apply,
         };
         f(&mut self.host, &mut io);
     }
 
     fn handle(&mut self, input: Input<L::Message>) {
+        let started = Instant::now();
+        self.handle_inner(input);
+        self.handled_ns += started.elapsed().as_nanos() as u64;
+    }
+
+    fn handle_inner(&mut self, input: Input<L::Message>) {
         let now = self.clock.now();
         match input {
             Input::Peer { from, msg } => {
@@ -211,8 +241,9 @@ impl<L: ReplicatedLog> NodeRuntime<L> {
                     kv_digest: kv_digest(&self.kv),
                     kv_applied: self.kv.applied_count(),
                     stats: self.stats(),
+                    profile: self.profile(),
                 };
-                self.admin.push(AdminEvent::Final(state));
+                self.admin.push(AdminEvent::Final(Box::new(state)));
             }
             Input::AdminAttach(tx) => self.admin.attach(tx),
         }
@@ -221,7 +252,9 @@ impl<L: ReplicatedLog> NodeRuntime<L> {
     fn tick_if_due(&mut self) {
         let now = self.clock.now();
         if self.host.next_deadline().is_some_and(|d| d <= now) {
+            let started = Instant::now();
             self.with_host(|host, io| host.tick(now, io));
+            self.handled_ns += started.elapsed().as_nanos() as u64;
         }
     }
 
@@ -241,9 +274,28 @@ impl<L: ReplicatedLog> NodeRuntime<L> {
             bytes_sent: c.bytes_sent.load(Ordering::Relaxed),
             msgs_received: self.msgs_received,
             msgs_dropped: c.msgs_dropped.load(Ordering::Relaxed),
-            fsyncs: self.disk.fsyncs.load(Ordering::Relaxed),
+            fsyncs: self.disk.counters.fsyncs.load(Ordering::Relaxed),
             crashes: 0,
             busy_ns: self.busy_ns,
+        }
+    }
+
+    /// Where the node's time went so far (see [`crate::profile`]). Call it from the node
+    /// thread: its CPU time is the calling thread's.
+    fn profile(&self) -> NodeProfile {
+        let d = &self.disk.counters;
+        let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+        NodeProfile {
+            cpu_ns: thread_cpu_ns(),
+            protocol_ns: self.handled_ns.saturating_sub(self.apply.ns),
+            apply_ns: self.apply.ns,
+            peer_send_ns: load(&self.transport.counters.send_ns),
+            wal_append_ns: load(&d.append_ns),
+            fsync_ns: load(&d.fsync_ns),
+            fsyncs: load(&d.fsyncs),
+            persists: load(&d.persists),
+            persist_wait_ns: load(&d.persist_wait_ns),
+            commands_applied: self.apply.commands,
         }
     }
 }
@@ -308,6 +360,8 @@ pub async fn run_node<L: ReplicatedLog>(cluster: ClusterFile, id: NodeId, data: 
         admin,
         msgs_received: 0,
         busy_ns: 0,
+        handled_ns: 0,
+        apply: ApplyCounters::default(),
     };
     rt.with_host(|host, io| host.carry_out(io));
     rt.after_burst();

@@ -15,16 +15,17 @@
 //!
 //! Every child is killed when the run ends, fails, or is interrupted with Ctrl-C.
 
-use crate::LiveOptions;
 use crate::admin::{AdminLink, FromNode, LinkEvent};
 use crate::baseline::{self, Baseline};
 use crate::cluster::{ClusterFile, NodeEntry};
 use crate::codec::{AdminEvent, AdminRequest, FaultState, FinalState};
 use crate::etcd::proxy::EtcdProxy;
-use crate::etcd::{self, EtcdClient, EtcdClients, EtcdStatus};
+use crate::etcd::{self, EtcdClients, EtcdStatus, MemberClient};
 use crate::events::RunEvent;
 use crate::loadgen::{NodeClients, answers, fun_of};
+use crate::profile::NodeProfile;
 use crate::supervisor::{ChildSpec, Supervisor, node_binary};
+use crate::{EtcdPeers, LiveOptions};
 use anyhow::{Context, bail};
 use model::driver::{Backend, ClientRecords, ScenarioDriver};
 use model::faults::{self, FaultRecord, FaultTarget};
@@ -62,8 +63,27 @@ pub struct LiveError {
     pub message: String,
 }
 
+/// What a live run measured besides its [`RunOutput`]: the machine's floor and, for the
+/// workbench's nodes, where each node's time went.
+#[derive(Clone, Debug)]
+pub struct LiveMeasurements {
+    pub baseline: Baseline,
+    /// By node: the last incarnation's counters (None for etcd, or a node that did not
+    /// report its final state).
+    pub profiles: Vec<Option<NodeProfile>>,
+}
+
 /// Runs `scenario` on real processes with `protocol` (the workbench's own or etcd).
 pub fn run_live(protocol: Protocol, scenario: &Scenario, opts: &LiveOptions) -> Result<RunOutput, LiveError> {
+    run_live_measured(protocol, scenario, opts).map(|(out, _)| out)
+}
+
+/// [`run_live`], with the run's [`LiveMeasurements`].
+pub fn run_live_measured(
+    protocol: Protocol,
+    scenario: &Scenario,
+    opts: &LiveOptions,
+) -> Result<(RunOutput, LiveMeasurements), LiveError> {
     let error = |message: String| LiveError {
         scenario: scenario.name.clone(),
         protocol,
@@ -131,8 +151,19 @@ pub fn free_ports(k: usize) -> std::io::Result<Vec<u16>> {
 
 /// Why a fault is not applied to etcd (appended to its label), or None when the peer proxies
 /// apply it: cuts (partition, isolate, bridge, majorities_ring, one_way, partial) and delay.
-fn etcd_not_applied(kind: FaultKind) -> Option<&'static str> {
+fn etcd_not_applied(kind: FaultKind, proxied: bool) -> Option<&'static str> {
     match kind {
+        FaultKind::Partition
+        | FaultKind::Isolate
+        | FaultKind::Bridge
+        | FaultKind::MajoritiesRing
+        | FaultKind::Partial
+        | FaultKind::OneWay
+        | FaultKind::Delay
+            if !proxied =>
+        {
+            Some(" (not applied: etcd's peers are linked directly in this run)")
+        }
         FaultKind::Loss | FaultKind::Duplicate => {
             Some(" (not applied: etcd's peer traffic is TCP, which hides message loss and duplication)")
         }
@@ -154,20 +185,30 @@ impl RunLog {
     }
 }
 
-async fn run(protocol: Protocol, scenario: &Scenario, opts: &LiveOptions) -> anyhow::Result<RunOutput> {
+async fn run(
+    protocol: Protocol,
+    scenario: &Scenario,
+    opts: &LiveOptions,
+) -> anyhow::Result<(RunOutput, LiveMeasurements)> {
     let seed = opts.seed.unwrap_or(scenario.seed);
     let mut work = WorkDir::create(
         opts.workdir.as_deref(),
         &format!("{}-{protocol}-seed{seed}", scenario.name),
     )?;
-    let result = run_in(protocol, scenario, seed, &work.path).await;
+    let result = run_in(protocol, scenario, seed, opts, &work.path).await;
     if result.is_err() {
         work.remove = false;
     }
     result.with_context(|| format!("node logs and data are in {}", work.path.display()))
 }
 
-async fn run_in(protocol: Protocol, scenario: &Scenario, seed: u64, dir: &Path) -> anyhow::Result<RunOutput> {
+async fn run_in(
+    protocol: Protocol,
+    scenario: &Scenario,
+    seed: u64,
+    opts: &LiveOptions,
+    dir: &Path,
+) -> anyhow::Result<(RunOutput, LiveMeasurements)> {
     let mut log = RunLog::default();
     let baseline = baseline::measure(dir, BASELINE_SAMPLES, scenario.cluster.nodes as u32)
         .await
@@ -177,12 +218,21 @@ async fn run_in(protocol: Protocol, scenario: &Scenario, seed: u64, dir: &Path) 
     let (events_tx, events) = mpsc::unbounded_channel();
     let n = scenario.cluster.nodes;
     let cluster = if protocol == Protocol::Etcd {
-        LiveCluster::start_etcd(scenario, dir, events_tx.clone(), &mut log)?
+        LiveCluster::start_etcd(scenario, dir, opts.etcd_peers, events_tx.clone(), &mut log)?
     } else {
         LiveCluster::start_nodes(protocol, scenario, seed, dir, events_tx.clone(), &mut log)?
     };
     let clients = match cluster.kind {
-        Kind::Etcd => Clients::Etcd(EtcdClients::new(cluster.addrs.clone(), events_tx.clone())),
+        Kind::Etcd => Clients::Etcd(
+            EtcdClients::connect(
+                &cluster.addrs,
+                opts.etcd_reads,
+                Duration::from_nanos(scenario.workload.op_timeout.0),
+                events_tx.clone(),
+            )
+            .await
+            .context("creating the etcd clients")?,
+        ),
         Kind::Nodes => Clients::Nodes(NodeClients::start(&cluster.addrs, events_tx.clone())),
     };
     let backend = LiveBackend {
@@ -304,6 +354,7 @@ impl LiveCluster {
     fn start_etcd(
         scenario: &Scenario,
         dir: &Path,
+        peers: EtcdPeers,
         events: mpsc::UnboundedSender<RunEvent>,
         log: &mut RunLog,
     ) -> anyhow::Result<LiveCluster> {
@@ -315,13 +366,19 @@ impl LiveCluster {
             "workbench-{}",
             dir.file_name().map_or("run".into(), |f| f.to_string_lossy())
         );
-        let proxy = EtcdProxy::start(peer_ports).context("starting the etcd peer proxies")?;
+        let proxy = match peers {
+            EtcdPeers::Proxied => {
+                Some(EtcdProxy::start(peer_ports).context("starting the etcd peer proxies")?)
+            }
+            EtcdPeers::Direct => None,
+        };
+        let advertised = proxy.as_ref().map_or(peer_ports, |p| p.ports());
         let specs = etcd::cluster_specs(
             &bin,
             dir,
             client_ports,
             peer_ports,
-            proxy.ports(),
+            advertised,
             &scenario.protocol,
             &token,
         );
@@ -337,16 +394,19 @@ impl LiveCluster {
         };
         for (i, addr) in addrs.iter().enumerate() {
             let pid = c.sup.spawn(i)?;
+            let through = match &proxy {
+                Some(p) => format!("through the proxy on port {}", p.ports()[i]),
+                None => "directly (no network faults)".into(),
+            };
             log.line(
                 0,
                 format_args!(
-                    "started etcd member e{i} (pid {pid}) on {addr}, peers on port {} through the proxy on port {}",
-                    peer_ports[i],
-                    proxy.ports()[i]
+                    "started etcd member e{i} (pid {pid}) on {addr}, peers on port {} {through}",
+                    peer_ports[i]
                 ),
             );
         }
-        c.proxy = Some(proxy);
+        c.proxy = proxy;
         let (hb, et) = etcd::etcd_timing_ms(&scenario.protocol);
         log.line(
             0,
@@ -460,7 +520,7 @@ impl LiveRun {
         scenario: &Scenario,
         seed: u64,
         mut events: mpsc::UnboundedReceiver<RunEvent>,
-    ) -> anyhow::Result<RunOutput> {
+    ) -> anyhow::Result<(RunOutput, LiveMeasurements)> {
         backend.wait_ready(&mut events).await?;
         backend.start = Some(Instant::now());
         backend.log.line(0, "cluster ready: workload starts");
@@ -498,7 +558,16 @@ impl LiveRun {
         }
         let records = run.driver.finish(end);
         run.backend.collect_finals(&mut events).await;
-        Ok(run.backend.output(scenario, seed, end, records))
+        let measured = LiveMeasurements {
+            baseline: run.backend.baseline,
+            profiles: run
+                .backend
+                .finals
+                .iter()
+                .map(|f| f.as_ref().map(|f| f.profile))
+                .collect(),
+        };
+        Ok((run.backend.output(scenario, seed, end, records), measured))
     }
 
     fn handle(&mut self, ev: RunEvent) {
@@ -674,7 +743,7 @@ impl LiveBackend {
             LinkEvent::Event(AdminEvent::Stats(s)) => self.stats_now[i] = s,
             LinkEvent::Event(AdminEvent::Final(f)) => {
                 self.stats_now[i] = f.stats.clone();
-                self.finals[i] = Some(f);
+                self.finals[i] = Some(*f);
             }
             LinkEvent::Closed => {
                 if !self.cluster.sup.is_running(i) {
@@ -771,10 +840,12 @@ impl LiveBackend {
             }
             Kind::Etcd => {
                 for i in 0..self.n {
+                    let status = async {
+                        let member = MemberClient::connect(&self.cluster.addrs[i]).await?;
+                        member.status().await
+                    };
                     if self.cluster.sup.is_running(i)
-                        && let Ok(Ok(s)) =
-                            tokio::time::timeout(FINAL_TIMEOUT, EtcdClient::status(&self.cluster.addrs[i]))
-                                .await
+                        && let Ok(Ok(s)) = tokio::time::timeout(FINAL_TIMEOUT, status).await
                     {
                         self.etcd_members[i] = Some(s.member_id);
                         let st = etcd::to_status(i, &s, &self.etcd_members);
@@ -1029,7 +1100,8 @@ impl Backend for LiveBackend {
                     if let Some(proxy) = &self.cluster.proxy {
                         proxy.set_faults(&self.desired);
                     }
-                    if let Some(reason) = etcd_not_applied(record.kind) {
+                    let proxied = self.cluster.proxy.is_some();
+                    if let Some(reason) = etcd_not_applied(record.kind, proxied) {
                         record.applied = false;
                         record.label += reason;
                     }

@@ -47,6 +47,8 @@ pub struct TransportCounters {
     pub msgs_sent: AtomicU64,
     pub bytes_sent: AtomicU64,
     pub msgs_dropped: AtomicU64,
+    /// Time spent encoding messages and writing them to peers' sockets.
+    pub send_ns: AtomicU64,
 }
 
 /// Tells the sender to a peer that the peer is up (it just connected to this node), so that
@@ -227,6 +229,7 @@ async fn peer_sender<M: Serialize + WireSize>(
             if let Some(at) = first.release {
                 tokio::time::sleep_until(at).await;
             }
+            let started = Instant::now();
             buf.clear();
             let mut batch = 1u64;
             let mut bytes = first.msg.wire_size() as u64;
@@ -249,7 +252,11 @@ async fn peer_sender<M: Serialize + WireSize>(
                 tracing::error!(%peer, "a protocol message does not encode; dropped");
                 continue;
             }
-            if let Err(e) = stream.write_all(&buf).await {
+            let written = stream.write_all(&buf).await;
+            counters
+                .send_ns
+                .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            if let Err(e) = written {
                 tracing::debug!(%peer, error = %e, "peer connection lost");
                 counters.msgs_dropped.fetch_add(batch, Ordering::Relaxed);
                 break;

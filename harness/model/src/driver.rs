@@ -10,11 +10,9 @@
 //! 4. [`ScenarioDriver::finish`]: operations still open become `info`, and the client
 //!    records go into the run's output.
 //!
-//! The simulator ([`sim`'s runner]) and the live runtime (`live`'s runner) implement
-//! [`Backend`]; tests and experiments that need extra timers wrap the driver and pass the
-//! others on.
-//!
-//! [`sim`'s runner]: ../../sim/runner/index.html
+//! The simulator (the `sim` crate's `runner`) and the live runtime (the `live` crate's
+//! `runner`) implement [`Backend`]; tests and experiments that need extra timers wrap the
+//! driver and pass the others on.
 
 use crate::faults::{self, FaultRecord, FaultTarget};
 use crate::history::Event;

@@ -138,9 +138,12 @@ pub fn conclude<L: ReplicatedLog, D: Driver<L> + AsMut<ScenarioDriver>>(
     let members = sim.members().to_vec();
     // Taken, not cloned: the committed sequence has an entry per command.
     let mut invariants = std::mem::replace(&mut sim.invariants, Invariants::new(0));
-    let live: Vec<(NodeId, LogIndex, &replog::KvStore)> = members
+    let live: Vec<(NodeId, LogIndex, u64)> = members
         .iter()
-        .filter_map(|&id| sim.node(id).map(|n| (id, n.status().commit_index, sim.kv(id))))
+        .filter_map(|&id| {
+            sim.node(id)
+                .map(|n| (id, n.status().commit_index, sim.kv(id).digest()))
+        })
         .collect();
     let commit_index_per_node: Vec<Option<LogIndex>> = sim
         .statuses()

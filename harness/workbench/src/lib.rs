@@ -9,7 +9,9 @@
 //! | [`experiments`] | the design-difference experiments and their report sections |
 //! | [`campaign`] | seeds times fault schedules times protocols, every run checked |
 //! | [`build_info`] | what built this binary (for reports) |
+//! | [`bench_live`] | `bench live`: every system on real processes, client counts times rounds, and its report sections |
 
+pub mod bench_live;
 pub mod build_info;
 pub mod campaign;
 pub mod experiments;

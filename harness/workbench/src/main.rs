@@ -51,6 +51,10 @@ enum Command {
     /// looking for violations of agreement, validity and termination.
     #[command(after_help = cli::explore::EXAMPLES)]
     Explore(cli::explore::ExploreCliArgs),
+    /// Benchmarks: `bench live` runs Raft, multi-Paxos, the no-replication baseline and etcd
+    /// on real processes for a list of client counts and writes the report section.
+    #[command(after_help = cli::bench::EXAMPLES)]
+    Bench(cli::bench::BenchArgs),
     /// Run one live node process (TCP, file WAL) from a cluster file.
     #[command(after_help = cli::node::EXAMPLES)]
     Node(cli::node::NodeCliArgs),
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         Command::Experiment(a) => cli::experiment::run(g, a),
         Command::Campaign(a) => cli::campaign::run(g, a),
         Command::Explore(a) => cli::explore::run(g, a),
+        Command::Bench(a) => cli::bench::run(g, a),
         Command::Node(a) => cli::node::run(a),
     };
     match result {

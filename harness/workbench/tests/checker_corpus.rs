@@ -6,7 +6,7 @@
 //! tests elsewhere. When it is missing these tests fail and say where they looked.
 //!
 //! Every log is checked, shrinking included; the whole corpus takes a few seconds in the test
-//! profile. `cargo test -p harness --test checker_corpus -- --nocapture` prints each log's
+//! profile. `cargo test -p workbench --test checker_corpus -- --nocapture` prints each log's
 //! verdict and time.
 
 use model::check::jepsen;

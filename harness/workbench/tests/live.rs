@@ -127,6 +127,7 @@ fn leader_crash_keeps_acknowledged_writes(protocol: Protocol) {
     let opts = LiveOptions {
         seed: Some(1),
         workdir: Some(workdir.path().to_path_buf()),
+        ..LiveOptions::default()
     };
     let out = run_live(protocol, &scenario, &opts).unwrap_or_else(|e| panic!("{e}"));
     // What to print when an assertion fails: the run's log, its faults and violations.

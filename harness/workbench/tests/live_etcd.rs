@@ -52,6 +52,7 @@ fn an_isolated_etcd_leader_is_replaced_and_the_majority_keeps_writing() {
     let opts = LiveOptions {
         seed: Some(1),
         workdir: Some(workdir.path().to_path_buf()),
+        ..LiveOptions::default()
     };
     let out = run_live(Protocol::Etcd, &scenario, &opts).unwrap_or_else(|e| panic!("{e}"));
     let context = format!(

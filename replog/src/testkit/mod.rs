@@ -25,7 +25,7 @@ use crate::command::{CmdId, Command};
 use crate::config::ProtocolConfig;
 use crate::host::{HostIo, NodeHost};
 use crate::invariants::Invariants;
-use crate::log::{NotLeader, ReplicatedLog, Role, Status};
+use crate::log::{NotLeader, ReplicatedLog, Status};
 use crate::rng::mix;
 use crate::storage::Storage;
 use crate::storage::mem::MemStorage;
@@ -166,12 +166,8 @@ impl<L: ReplicatedLog> Network<L> {
 
     /// The live leader of the highest epoch, if any.
     pub fn leader(&self) -> Option<NodeId> {
-        self.members
-            .iter()
-            .filter_map(|&id| self.status(id))
-            .filter(|s| s.role == Role::Leader)
-            .max_by_key(|s| s.epoch)
-            .map(|s| s.id)
+        let statuses: Vec<Status> = self.members.iter().filter_map(|&id| self.status(id)).collect();
+        crate::log::leader_of(&statuses)
     }
 
     /// Hands `cmd` to `id` and carries out what follows, except message delivery.

@@ -1,15 +1,10 @@
 //! Production etcd as a reference: a 3-node (or n-node) etcd cluster on loopback, started
-//! from the `etcd` binary, driven by the same workload through etcd's JSON gateway.
-//!
-//! | workload op | etcd request |
-//! | --- | --- |
-//! | read | `POST /v3/kv/range {key}` (linearizable: etcd's default, a ReadIndex round) |
-//! | write | `POST /v3/kv/put {key, value}` |
-//! | cas | `POST /v3/kv/txn` comparing the value (or `create_revision == 0` for "absent"), then put |
+//! from the `etcd` binary, driven by the same workload through etcd's gRPC API with the
+//! `etcd-client` crate ([`client`]; how answers and errors end an operation: [`outcome`]).
 //!
 //! etcd has no request deduplication, so a write or cas that may have reached a server is
 //! never sent again (it would apply twice): the operation waits for that answer or ends as
-//! `info`. Reads are retried freely. Keys and values are base64 in the gateway's JSON.
+//! `info`. Reads are retried freely.
 //!
 //! The scenario's timing knobs map onto etcd's flags: `--election-timeout` is the scenario's
 //! `election_timeout_min` (etcd randomizes in [t, 2t), like the default 150-300 ms range), and
@@ -18,22 +13,21 @@
 //! defaults: CheckQuorum is on (a leader that hears from no majority for an election timeout
 //! steps down), PreVote is off (no `--pre-vote`).
 //!
-//! Peer traffic goes through [`proxy`]: each member advertises its proxy's port,
-//! which is where the scenario's network faults are applied.
+//! Peer traffic goes through [`proxy`] (unless the run asks for direct peer links): each
+//! member advertises its proxy's port, which is where the scenario's network faults are
+//! applied.
 
-pub mod http;
+pub mod client;
+pub mod outcome;
 pub mod proxy;
 pub mod status;
 
+pub use client::{EtcdClients, MemberClient, ReadConsistency};
 pub use status::EtcdStatus;
 
 use crate::events::RunEvent;
 use crate::supervisor::ChildSpec;
-use http::{HttpConn, HttpError, base64_decode, base64_encode};
-use model::workload::ClientReply;
-use replog::command::ClientCommand;
-use replog::{ClientId, Epoch, KvResult, NodeId, Op, ProtocolConfig, Role, Status};
-use serde_json::{Value, json};
+use replog::{Epoch, NodeId, ProtocolConfig, Role, Status};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -42,10 +36,6 @@ use tokio::sync::mpsc;
 
 /// Overrides the etcd executable.
 pub const ETCD_BIN_ENV: &str = "ETCD_BIN";
-/// Connection attempts to an etcd member give up after this long.
-const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
-/// Idle connections kept per member.
-const POOL_MAX: usize = 512;
 /// How long a leader claim under a term another member already led is held back (see
 /// [`LeaderTerms`]).
 const STALE_TERM_HOLD: Duration = Duration::from_secs(1);
@@ -81,8 +71,8 @@ pub fn etcd_timing_ms(cfg: &ProtocolConfig) -> (u64, u64) {
 
 /// The child specs of an etcd cluster: member i listens for clients on `client_ports[i]` and
 /// for peers on `peer_ports[i]`, keeping its data in `workdir/etcd-i`. It tells its peers to
-/// reach it at `advertised_peer_ports[i]` (its proxy in [`super::etcd_proxy`], or
-/// `peer_ports[i]` itself).
+/// reach it at `advertised_peer_ports[i]` (its proxy in [`proxy`], or `peer_ports[i]`
+/// itself).
 pub fn cluster_specs(
     etcd: &Path,
     workdir: &Path,
@@ -131,15 +121,6 @@ pub fn cluster_specs(
         .collect()
 }
 
-/// Reads a JSON uint64, which the gateway writes as a string.
-fn json_u64(v: &Value, key: &str) -> Option<u64> {
-    match v.get(key)? {
-        Value::String(s) => s.parse().ok(),
-        Value::Number(n) => n.as_u64(),
-        _ => None,
-    }
-}
-
 /// Converts etcd statuses (by node index) to the workbench's [`Status`].
 pub fn to_status(node: usize, s: &EtcdStatus, members: &[Option<u64>]) -> Status {
     let leader_hint = members
@@ -157,194 +138,6 @@ pub fn to_status(node: usize, s: &EtcdStatus, members: &[Option<u64>]) -> Status
         epoch: Epoch::term(s.raft_term),
         commit_index: s.raft_index,
         last_index: s.raft_index,
-    }
-}
-
-/// Connections to the members, pooled per member.
-pub struct EtcdClient {
-    addrs: Vec<String>,
-    pools: Vec<Mutex<Vec<HttpConn>>>,
-}
-
-impl EtcdClient {
-    pub fn new(addrs: Vec<String>) -> Self {
-        let pools = addrs.iter().map(|_| Mutex::new(Vec::new())).collect();
-        EtcdClient { addrs, pools }
-    }
-
-    async fn post(&self, node: usize, path: &str, body: &Value) -> Result<Value, HttpError> {
-        let pooled = self.pools[node].lock().ok().and_then(|mut p| p.pop());
-        let mut conn = match pooled {
-            Some(c) => c,
-            None => HttpConn::connect(&self.addrs[node], CONNECT_TIMEOUT).await?,
-        };
-        let (status, body) = conn.post(path, body.to_string().as_bytes()).await?;
-        let uncertain = |reason: String| HttpError::Uncertain {
-            addr: self.addrs[node].clone(),
-            reason,
-        };
-        let value: Value = serde_json::from_slice(&body)
-            .map_err(|e| uncertain(format!("{path}: response is not JSON ({e})")))?;
-        if let Ok(mut pool) = self.pools[node].lock()
-            && pool.len() < POOL_MAX
-        {
-            pool.push(conn);
-        }
-        if status != 200 {
-            return Err(uncertain(format!("{path}: HTTP {status}: {value}")));
-        }
-        Ok(value)
-    }
-
-    /// Carries out one workload operation on member `node`.
-    pub async fn execute(&self, node: usize, op: &Op) -> Result<KvResult, HttpError> {
-        let b64 = |s: &str| base64_encode(s.as_bytes());
-        match op {
-            Op::Get { key } => {
-                let v = self
-                    .post(node, "/v3/kv/range", &json!({ "key": b64(key) }))
-                    .await?;
-                let value = v
-                    .get("kvs")
-                    .and_then(|kvs| kvs.get(0))
-                    .and_then(|kv| kv.get("value"))
-                    .and_then(Value::as_str)
-                    .map(|s| base64_decode(s).map(|b| String::from_utf8_lossy(&b).into_owned()));
-                match value {
-                    None => Ok(KvResult::Read(None)),
-                    Some(Some(v)) => Ok(KvResult::Read(Some(v))),
-                    Some(None) => Err(HttpError::Uncertain {
-                        addr: self.addrs[node].clone(),
-                        reason: "range: value is not base64".into(),
-                    }),
-                }
-            }
-            Op::Put { key, value } => {
-                let body = json!({ "key": b64(key), "value": b64(value) });
-                self.post(node, "/v3/kv/put", &body).await?;
-                Ok(KvResult::Written)
-            }
-            Op::Cas { key, expected, new } => {
-                let compare = match expected {
-                    Some(e) => {
-                        json!({ "target": "VALUE", "result": "EQUAL", "key": b64(key), "value": b64(e) })
-                    }
-                    None => {
-                        json!({ "target": "CREATE", "result": "EQUAL", "key": b64(key), "create_revision": "0" })
-                    }
-                };
-                let body = json!({
-                    "compare": [compare],
-                    "success": [{ "request_put": { "key": b64(key), "value": b64(new) } }],
-                });
-                let v = self.post(node, "/v3/kv/txn", &body).await?;
-                let applied = v.get("succeeded").and_then(Value::as_bool).unwrap_or(false);
-                Ok(KvResult::Cas { applied })
-            }
-        }
-    }
-
-    /// `/v3/maintenance/status` of member `node`, on a connection of its own.
-    pub async fn status(addr: &str) -> Result<EtcdStatus, HttpError> {
-        let mut conn = HttpConn::connect(addr, CONNECT_TIMEOUT).await?;
-        let (code, body) = conn.post("/v3/maintenance/status", b"{}").await?;
-        let bad = |reason: String| HttpError::Uncertain {
-            addr: addr.to_string(),
-            reason,
-        };
-        let v: Value = serde_json::from_slice(&body).map_err(|e| bad(format!("status: {e}")))?;
-        if code != 200 {
-            return Err(bad(format!("status: HTTP {code}: {v}")));
-        }
-        let header = v.get("header").cloned().unwrap_or(Value::Null);
-        Ok(EtcdStatus {
-            member_id: json_u64(&header, "member_id").unwrap_or(0),
-            leader: json_u64(&v, "leader").unwrap_or(0),
-            raft_term: json_u64(&v, "raftTerm").unwrap_or(0),
-            raft_index: json_u64(&v, "raftIndex").unwrap_or(0),
-        })
-    }
-}
-
-#[derive(Debug)]
-struct Attempt {
-    seq: u64,
-    in_flight: bool,
-    /// A send of this operation may have reached a member.
-    maybe_reached: bool,
-}
-
-/// The load generator's side for etcd: each request runs in its own task.
-pub struct EtcdClients {
-    client: Arc<EtcdClient>,
-    attempts: Arc<Mutex<HashMap<ClientId, Attempt>>>,
-    events: mpsc::UnboundedSender<RunEvent>,
-}
-
-impl EtcdClients {
-    pub fn new(addrs: Vec<String>, events: mpsc::UnboundedSender<RunEvent>) -> Self {
-        EtcdClients {
-            client: Arc::new(EtcdClient::new(addrs)),
-            attempts: Arc::new(Mutex::new(HashMap::new())),
-            events,
-        }
-    }
-
-    /// Sends `cmd` to member `node`, unless sending it again could apply it twice.
-    pub fn send(&self, node: NodeId, cmd: ClientCommand) {
-        let retry_safe = matches!(*cmd.op, Op::Get { .. });
-        {
-            let Ok(mut attempts) = self.attempts.lock() else {
-                return;
-            };
-            let a = attempts.entry(cmd.client).or_insert(Attempt {
-                seq: cmd.seq,
-                in_flight: false,
-                maybe_reached: false,
-            });
-            if a.seq != cmd.seq {
-                *a = Attempt {
-                    seq: cmd.seq,
-                    in_flight: false,
-                    maybe_reached: false,
-                };
-            }
-            if a.in_flight || (a.maybe_reached && !retry_safe) {
-                return;
-            }
-            a.in_flight = true;
-        }
-        let client = self.client.clone();
-        let attempts = self.attempts.clone();
-        let events = self.events.clone();
-        tokio::spawn(async move {
-            let result = client.execute(node.index(), &cmd.op).await;
-            if let Ok(mut attempts) = attempts.lock()
-                && let Some(a) = attempts.get_mut(&cmd.client)
-                && a.seq == cmd.seq
-            {
-                a.in_flight = false;
-                if let Err(e) = &result {
-                    a.maybe_reached |= e.maybe_reached();
-                }
-            }
-            match result {
-                Ok(r) => {
-                    let reply = ClientReply {
-                        node,
-                        seq: cmd.seq,
-                        result: Ok(r),
-                    };
-                    let _ = events.send(RunEvent::Reply {
-                        client: cmd.client,
-                        reply,
-                    });
-                }
-                Err(e) => {
-                    tracing::debug!(client = cmd.client, seq = cmd.seq, error = %e, "etcd request failed")
-                }
-            }
-        });
     }
 }
 
@@ -408,12 +201,17 @@ pub fn spawn_status_pollers(
                 let mut tick = tokio::time::interval(every);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 let mut held = None;
+                // A connection of the poller's own, beside the workload's.
+                let member = MemberClient::connect(&addr).await.ok();
                 loop {
                     tick.tick().await;
-                    let mut status = tokio::time::timeout(every * 5, EtcdClient::status(&addr))
-                        .await
-                        .ok()
-                        .and_then(Result::ok);
+                    let mut status = match &member {
+                        Some(m) => tokio::time::timeout(every * 5, m.status())
+                            .await
+                            .ok()
+                            .and_then(Result::ok),
+                        None => None,
+                    };
                     if let Some(s) = &mut status
                         && let Ok(mut terms) = terms.lock()
                     {

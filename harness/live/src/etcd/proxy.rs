@@ -26,16 +26,15 @@
 //! /members`, `GET /version`, `/raft/probing` alone), which it forwards untouched.
 
 use crate::codec::FaultState;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 
 /// A request head longer than this is forwarded without waiting for its end.
@@ -283,18 +282,20 @@ impl std::fmt::Display for ProxyCounters {
     }
 }
 
-/// The proxies of an etcd cluster, one per member. Dropping it closes every listener and
-/// connection.
+/// The proxies of an etcd cluster, one per member, on a thread and runtime of their own (so
+/// forwarding etcd's peer traffic does not queue behind the harness's clients, and the
+/// clients not behind it). Dropping it closes every listener and connection.
 pub struct EtcdProxy {
     state: Arc<watch::Sender<ProxyState>>,
     ports: Vec<u16>,
-    accepts: Vec<JoinHandle<()>>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
     pub counters: Arc<ProxyCounters>,
 }
 
 impl EtcdProxy {
     /// Binds one proxy per member on a free loopback port; proxy i forwards to
-    /// `127.0.0.1:upstream_ports[i]`. Needs a tokio runtime.
+    /// `127.0.0.1:upstream_ports[i]`.
     pub fn start(upstream_ports: &[u16]) -> std::io::Result<EtcdProxy> {
         let n = upstream_ports.len();
         let state = Arc::new(watch::Sender::new(ProxyState::healthy(n)));
@@ -305,27 +306,38 @@ impl EtcdProxy {
             let l = std::net::TcpListener::bind("127.0.0.1:0")?;
             l.set_nonblocking(true)?;
             ports.push(l.local_addr()?.port());
-            listeners.push(TcpListener::from_std(l)?);
+            listeners.push(l);
         }
-        let accepts = listeners
-            .into_iter()
-            .zip(upstream_ports)
-            .enumerate()
-            .map(|(dst, (listener, &up))| {
-                let upstream = SocketAddr::from(([127, 0, 0, 1], up));
-                tokio::spawn(accept_loop(
-                    listener,
-                    dst,
-                    upstream,
-                    state.clone(),
-                    counters.clone(),
-                ))
-            })
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let upstreams: Vec<SocketAddr> = upstream_ports
+            .iter()
+            .map(|&p| SocketAddr::from(([127, 0, 0, 1], p)))
             .collect();
+        let (st, ct) = (state.clone(), counters.clone());
+        let thread = std::thread::Builder::new()
+            .name("etcd-proxy".into())
+            .spawn(move || {
+                rt.block_on(async move {
+                    for (dst, (l, upstream)) in listeners.into_iter().zip(upstreams).enumerate() {
+                        match TcpListener::from_std(l) {
+                            Ok(l) => {
+                                tokio::spawn(accept_loop(l, dst, upstream, st.clone(), ct.clone()));
+                            }
+                            Err(e) => tracing::error!(error = %e, "etcd proxy: listener"),
+                        }
+                    }
+                    let _ = stopped.await;
+                });
+                // Dropping the runtime ends every connection task, closing its sockets.
+            })?;
         Ok(EtcdProxy {
             state,
             ports,
-            accepts,
+            stop: Some(stop),
+            thread: Some(thread),
             counters,
         })
     }
@@ -357,10 +369,13 @@ impl EtcdProxy {
 
 impl Drop for EtcdProxy {
     fn drop(&mut self) {
-        for a in &self.accepts {
-            a.abort();
-        }
         self.state.send_modify(|s| s.shutdown = true);
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -391,31 +406,130 @@ async fn accept_loop(
     }
 }
 
-/// Aborts the writers when a connection ends early (cut or shutdown).
-struct Writers(Vec<JoinHandle<()>>);
+/// Which way bytes cross a proxied connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Direction {
+    /// From the member that connected to the member behind this proxy.
+    ToServer,
+    /// The answer.
+    ToClient,
+}
 
-impl Drop for Writers {
-    fn drop(&mut self) {
-        for w in &self.0 {
-            w.abort();
+/// What both directions of one connection share: where it goes, and who sent it once known.
+struct Link {
+    dst: usize,
+    state: watch::Receiver<ProxyState>,
+    req: Arc<OnceLock<PeerRequest>>,
+}
+
+impl Link {
+    fn delay(&self, dir: Direction) -> Duration {
+        self.state
+            .borrow()
+            .delay(self.dst, self.req.get(), dir == Direction::ToServer)
+    }
+}
+
+/// How a direction's pump ended.
+#[derive(Debug, PartialEq, Eq)]
+enum PumpEnd {
+    /// Its source closed and everything it sent was written.
+    Done,
+    /// The request it identified is on a cut link.
+    Cut,
+}
+
+/// Forwards one direction of a connection. While no delay applies, each chunk is written as
+/// soon as it is read (the fault layer costs nothing then); while one does, or bytes delayed
+/// earlier are still held, each chunk waits for its time, in order. `first` (the request
+/// head, already scanned) goes out before anything is read. `scan`, on the direction toward
+/// the member, looks for the request naming its sender (and ends the pump if that request is
+/// on a cut link).
+async fn pump(
+    mut from: OwnedReadHalf,
+    mut to: OwnedWriteHalf,
+    dir: Direction,
+    link: Link,
+    first: Vec<u8>,
+    mut scan: Option<(Scanner, &ProxyCounters, &watch::Sender<ProxyState>)>,
+) -> PumpEnd {
+    let mut held: VecDeque<(Instant, Vec<u8>)> = VecDeque::new();
+    let mut last_at: Option<Instant> = None;
+    let mut buf = vec![0u8; CHUNK];
+    let mut open = true;
+    let mut pending = (!first.is_empty()).then_some(first);
+    loop {
+        // Bytes to forward: the request head handed over, or what the socket gives.
+        let (chunk, scanned) = if let Some(p) = pending.take() {
+            (Some(p), true)
+        } else {
+            let next = held.front().map(|(at, _)| *at);
+            tokio::select! {
+                biased;
+                _ = sleep_until_some(next) => {
+                    if let Some((_, bytes)) = held.pop_front()
+                        && to.write_all(&bytes).await.is_err()
+                    {
+                        return PumpEnd::Done;
+                    }
+                    (None, false)
+                }
+                r = from.read(&mut buf), if open => match r {
+                    Ok(k) if k > 0 => (Some(buf[..k].to_vec()), false),
+                    _ => {
+                        open = false;
+                        (None, false)
+                    }
+                },
+            }
+        };
+        if let Some(bytes) = chunk {
+            if !scanned
+                && let Some((scanner, counters, state_tx)) = &mut scan
+                && link.req.get().is_none()
+                && let Some(r) = scanner.feed(&bytes)
+            {
+                identified(&r, link.dst, counters, state_tx);
+                let _ = link.req.set(r);
+                if link.state.borrow().cut(link.dst, Some(&r)) {
+                    counters.cut.fetch_add(1, Ordering::Relaxed);
+                    return PumpEnd::Cut;
+                }
+            }
+            let delay = link.delay(dir);
+            if held.is_empty() && delay.is_zero() {
+                if to.write_all(&bytes).await.is_err() {
+                    return PumpEnd::Done;
+                }
+            } else {
+                // A later chunk never overtakes an earlier one, as on one TCP stream.
+                let at = Instant::now() + delay;
+                let at = last_at.map_or(at, |prev| at.max(prev));
+                last_at = Some(at);
+                held.push_back((at, bytes));
+            }
+        }
+        if !open && held.is_empty() {
+            let _ = to.shutdown().await;
+            return PumpEnd::Done;
         }
     }
 }
 
-/// Writes chunks in order, each not before its time; shuts the write side down at the end.
-fn spawn_writer(
-    mut w: OwnedWriteHalf,
-    mut rx: mpsc::UnboundedReceiver<(Instant, Vec<u8>)>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        while let Some((at, bytes)) = rx.recv().await {
-            tokio::time::sleep_until(at).await;
-            if w.write_all(&bytes).await.is_err() {
-                return;
-            }
-        }
-        let _ = w.shutdown().await;
-    })
+/// Sleeps until `at`, or forever without one.
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A request named its sender: count it, and learn the receiver's member id.
+fn identified(r: &PeerRequest, dst: usize, counters: &ProxyCounters, state_tx: &watch::Sender<ProxyState>) {
+    counters.identified.fetch_add(1, Ordering::Relaxed);
+    if let Some(to) = r.to {
+        learn(state_tx, to, dst);
+    }
 }
 
 /// One peer connection to member `dst`.
@@ -438,15 +552,9 @@ async fn serve(
         }
     }
     let mut scanner = Scanner::default();
-    let mut req = scanner.feed(&head);
-    let on_identified = |r: &PeerRequest| {
-        counters.identified.fetch_add(1, Ordering::Relaxed);
-        if let Some(to) = r.to {
-            learn(state_tx, to, dst);
-        }
-    };
+    let req = scanner.feed(&head);
     if let Some(r) = &req {
-        on_identified(r);
+        identified(r, dst, counters, state_tx);
     }
     if state.borrow_and_update().cut(dst, req.as_ref()) {
         counters.refused.fetch_add(1, Ordering::Relaxed);
@@ -457,68 +565,35 @@ async fn serve(
         _ => return,
     };
     let _ = server.set_nodelay(true);
-    let (mut cr, cw) = client.into_split();
-    let (mut sr, sw) = server.into_split();
-    let (to_server, rx) = mpsc::unbounded_channel();
-    let server_writer = spawn_writer(sw, rx);
-    let (to_client, rx) = mpsc::unbounded_channel();
-    let client_writer = spawn_writer(cw, rx);
-    let writers = Writers(vec![server_writer, client_writer]);
-    let mut to_server = Some(to_server);
-    let mut to_client = Some(to_client);
-    let delay = state.borrow().delay(dst, req.as_ref(), true);
-    if let Some(tx) = &to_server {
-        let _ = tx.send((Instant::now() + delay, head));
+    let (cr, cw) = client.into_split();
+    let (sr, sw) = server.into_split();
+    let known = Arc::new(OnceLock::new());
+    if let Some(r) = req {
+        let _ = known.set(r);
     }
-    let mut sbuf = vec![0u8; CHUNK];
-    while to_server.is_some() || to_client.is_some() {
+    let link = |state: &watch::Receiver<ProxyState>| Link {
+        dst,
+        state: state.clone(),
+        req: known.clone(),
+    };
+    let scan = known.get().is_none().then_some((scanner, counters, state_tx));
+    let up = pump(cr, sw, Direction::ToServer, link(&state), head, scan);
+    let down = pump(sr, cw, Direction::ToClient, link(&state), Vec::new(), None);
+    tokio::pin!(up, down);
+    let (mut up_done, mut down_done) = (false, false);
+    while !(up_done && down_done) {
         tokio::select! {
-            r = cr.read(&mut buf), if to_server.is_some() => match r {
-                Ok(k) if k > 0 => {
-                    if req.is_none() {
-                        req = scanner.feed(&buf[..k]);
-                        if let Some(r) = &req {
-                            on_identified(r);
-                            if state.borrow().cut(dst, Some(r)) {
-                                counters.cut.fetch_add(1, Ordering::Relaxed);
-                                return;
-                            }
-                        }
-                    }
-                    let at = Instant::now() + state.borrow().delay(dst, req.as_ref(), true);
-                    if let Some(tx) = &to_server {
-                        let _ = tx.send((at, buf[..k].to_vec()));
-                    }
-                }
-                _ => to_server = None,
-            },
-            r = sr.read(&mut sbuf), if to_client.is_some() => match r {
-                Ok(k) if k > 0 => {
-                    let at = Instant::now() + state.borrow().delay(dst, req.as_ref(), false);
-                    if let Some(tx) = &to_client {
-                        let _ = tx.send((at, sbuf[..k].to_vec()));
-                    }
-                }
-                _ => to_client = None,
-            },
-            changed = state.changed() => {
-                if changed.is_err() || state.borrow_and_update().cut(dst, req.as_ref()) {
-                    counters.cut.fetch_add(1, Ordering::Relaxed);
+            end = &mut up, if !up_done => {
+                if end == PumpEnd::Cut {
                     return;
                 }
+                up_done = true;
             }
-        }
-    }
-    // Both sides finished: let the writers flush what they hold.
-    let mut writers = writers;
-    for h in writers.0.iter_mut() {
-        loop {
-            tokio::select! {
-                _ = &mut *h => break,
-                changed = state.changed() => {
-                    if changed.is_err() || state.borrow_and_update().cut(dst, req.as_ref()) {
-                        return;
-                    }
+            _ = &mut down, if !down_done => down_done = true,
+            changed = state.changed() => {
+                if changed.is_err() || state.borrow_and_update().cut(dst, known.get()) {
+                    counters.cut.fetch_add(1, Ordering::Relaxed);
+                    return;
                 }
             }
         }

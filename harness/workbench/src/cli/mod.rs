@@ -1,6 +1,7 @@
 //! The `workbench` commands, one file each, and what they share: the global flags, the exit
 //! status, progress bars, and running, grouping, saving and printing batches of runs.
 
+pub mod bench;
 pub mod campaign;
 pub mod check;
 pub mod experiment;

@@ -5,8 +5,11 @@
 //!
 //! Two measurements: latency against achieved throughput as the number of closed-loop
 //! clients grows (each point one run; closed loop, so an overloaded setting shows as latency
-//! rather than as a retry storm), and a saturation table (256 closed-loop clients) of commits
-//! per second and messages per committed command at 3 and 5 nodes.
+//! rather than as a retry storm), and a saturation table at 3 and 5 nodes for both knobs on
+//! (64 commands per message, 8 messages in flight) and both off (1 and 1): clients double
+//! from [`SATURATION_START`] until throughput grows by less than [`SATURATION_GAIN`] (or
+//! [`SATURATION_MAX_CLIENTS`] is reached, which the table then says), and the best point is
+//! reported with its commits per second and messages per committed command.
 
 use super::{par_map, scenario};
 use crate::suite::{Job, run_job};
@@ -52,14 +55,34 @@ impl Knobs {
         )
     }
 
+    /// Commands per AppendEntries / Accept.
+    pub fn batch_entries(&self) -> u32 {
+        if self.batching { 64 } else { 1 }
+    }
+
+    /// Messages in flight per follower.
+    pub fn window(&self) -> u32 {
+        if self.pipelining { 8 } else { 1 }
+    }
+
     fn toml(&self) -> String {
         format!(
             "[protocol]\nmax_batch_entries = {}\nmax_inflight_msgs = {}\n",
-            if self.batching { 64 } else { 1 },
-            if self.pipelining { 8 } else { 1 }
+            self.batch_entries(),
+            self.window()
         )
     }
 }
+
+/// Both knobs on, and both off: the two ends the saturation table compares.
+pub const ENDS: [Knobs; 2] = [Knobs::ALL[0], Knobs::ALL[3]];
+
+/// Clients of the saturation search's first run; each next run doubles them.
+pub const SATURATION_START: usize = 32;
+/// Throughput must grow by at least this fraction per doubling for the search to go on.
+pub const SATURATION_GAIN: f64 = 0.05;
+/// The search stops here whether or not throughput still grows.
+pub const SATURATION_MAX_CLIENTS: usize = 4096;
 
 /// One closed-loop run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -73,17 +96,40 @@ pub struct LoadPoint {
     pub correct: bool,
 }
 
-/// One saturation run.
+/// The best run of one saturation search.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SaturationPoint {
     pub protocol: Protocol,
     pub nodes: usize,
     pub batching: bool,
+    /// Pipelining as well (older data: on).
+    #[serde(default = "yes")]
+    pub pipelining: bool,
+    /// Closed-loop clients of the best run.
+    #[serde(default)]
+    pub clients: usize,
+    /// Whether doubling the clients past the best run gained less than
+    /// [`SATURATION_GAIN`]; false when the search stopped at [`SATURATION_MAX_CLIENTS`].
+    #[serde(default)]
+    pub saturated: bool,
     pub commits_per_s: f64,
     pub messages_per_command: f64,
     pub bytes_per_command: f64,
     pub p99_ns: u64,
     pub correct: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl SaturationPoint {
+    fn knobs(&self) -> Knobs {
+        Knobs {
+            batching: self.batching,
+            pipelining: self.pipelining,
+        }
+    }
 }
 
 /// The whole experiment.
@@ -109,7 +155,7 @@ pub fn run(opts: &super::ExperimentOptions) -> BatchingData {
     let client_counts: &[usize] = if opts.quick {
         &[4, 32, 256]
     } else {
-        &[1, 4, 16, 64, 256]
+        &[1, 4, 16, 64, 256, 1024]
     };
     let duration = if opts.quick { "1s" } else { "2s" };
     let mut load_jobs = Vec::new();
@@ -146,54 +192,63 @@ pub fn run(opts: &super::ExperimentOptions) -> BatchingData {
             correct,
         }
     });
-    let mut sat_jobs = Vec::new();
+    let mut searches = Vec::new();
     for protocol in Protocol::COMPARED {
         for nodes in [3usize, 5] {
-            for batching in [true, false] {
-                let knobs = Knobs {
-                    batching,
-                    pipelining: true,
-                };
-                let body = format!(
-                    "duration = \"{duration}\"\nsettle = \"1s\"\n[cluster]\nnodes = {nodes}\n\
-                     [workload]\nclients = 256\n{}",
-                    knobs.toml()
-                );
-                sat_jobs.push((
-                    protocol,
-                    nodes,
-                    batching,
-                    job("batching-saturation", &body, protocol),
-                ));
+            for knobs in ENDS {
+                searches.push((protocol, nodes, knobs));
             }
         }
     }
-    let saturation = par_map(&sat_jobs, opts.threads, |(protocol, nodes, batching, job)| {
-        let r = run_job(job);
-        match &r {
-            Ok(r) => SaturationPoint {
-                protocol: *protocol,
-                nodes: *nodes,
-                batching: *batching,
-                commits_per_s: r.summary.throughput_ops_per_s,
-                messages_per_command: r.summary.messages.messages_per_command,
-                bytes_per_command: r.summary.messages.bytes_per_command,
-                p99_ns: r.summary.latency.all.p99_ns,
-                correct: r.summary.correct,
-            },
-            Err(_) => SaturationPoint {
-                protocol: *protocol,
-                nodes: *nodes,
-                batching: *batching,
-                commits_per_s: 0.0,
-                messages_per_command: 0.0,
-                bytes_per_command: 0.0,
-                p99_ns: 0,
-                correct: false,
-            },
-        }
+    let saturation = par_map(&searches, opts.threads, |&(protocol, nodes, knobs)| {
+        saturate(protocol, nodes, knobs, duration, opts.quick)
     });
     BatchingData { load, saturation }
+}
+
+/// One saturation search: clients double until throughput stops growing.
+fn saturate(protocol: Protocol, nodes: usize, knobs: Knobs, duration: &str, quick: bool) -> SaturationPoint {
+    let mut best = SaturationPoint {
+        protocol,
+        nodes,
+        batching: knobs.batching,
+        pipelining: knobs.pipelining,
+        clients: 0,
+        saturated: false,
+        commits_per_s: 0.0,
+        messages_per_command: 0.0,
+        bytes_per_command: 0.0,
+        p99_ns: 0,
+        correct: true,
+    };
+    let max_clients = if quick { 256 } else { SATURATION_MAX_CLIENTS };
+    let mut clients = SATURATION_START;
+    while clients <= max_clients {
+        let body = format!(
+            "duration = \"{duration}\"\nsettle = \"1s\"\n[cluster]\nnodes = {nodes}\n\
+             [workload]\nclients = {clients}\n{}",
+            knobs.toml()
+        );
+        let Ok(r) = run_job(&job("batching-saturation", &body, protocol)) else {
+            best.correct = false;
+            return best;
+        };
+        best.correct &= r.summary.correct;
+        let commits_per_s = r.summary.throughput_ops_per_s;
+        if best.clients > 0 && commits_per_s < best.commits_per_s * (1.0 + SATURATION_GAIN) {
+            best.saturated = true;
+            return best;
+        }
+        if commits_per_s > best.commits_per_s {
+            best.clients = clients;
+            best.commits_per_s = commits_per_s;
+            best.messages_per_command = r.summary.messages.messages_per_command;
+            best.bytes_per_command = r.summary.messages.bytes_per_command;
+            best.p99_ns = r.summary.latency.all.p99_ns;
+        }
+        clients *= 2;
+    }
+    best
 }
 
 fn chart(dir: &Path, protocol: Protocol, d: &BatchingData) -> Result<String, ReportError> {
@@ -240,7 +295,7 @@ pub fn section(dir: &Path, d: &BatchingData) -> Result<Section, ReportError> {
         plots.push((
             stem,
             format!(
-                "{}: each point is one run with 1 to 256 closed-loop clients; where a line turns up, adding clients adds latency but no throughput.",
+                "{}: each point is one run with 1 to 1024 closed-loop clients; where a line turns up, adding clients adds latency but no throughput.",
                 plot::protocol_label(p)
             ),
         ));
@@ -249,7 +304,9 @@ pub fn section(dir: &Path, d: &BatchingData) -> Result<Section, ReportError> {
         header: [
             "protocol",
             "nodes",
-            "batching",
+            "batching / pipelining",
+            "commands per message / window",
+            "clients at the best point",
             "commits/s",
             "messages/command",
             "bytes/command",
@@ -264,7 +321,17 @@ pub fn section(dir: &Path, d: &BatchingData) -> Result<Section, ReportError> {
         table.rows.push(vec![
             plot::protocol_label(s.protocol).to_string(),
             s.nodes.to_string(),
-            if s.batching { "on" } else { "off" }.into(),
+            format!(
+                "{} / {}",
+                if s.batching { "on" } else { "off" },
+                if s.pipelining { "on" } else { "off" }
+            ),
+            format!("{} / {}", s.knobs().batch_entries(), s.knobs().window()),
+            if s.saturated {
+                s.clients.to_string()
+            } else {
+                format!("{} (still growing: not saturated)", s.clients)
+            },
             format!("{:.0}", s.commits_per_s),
             format!("{:.2}", s.messages_per_command),
             format!("{:.0}", s.bytes_per_command),
@@ -293,9 +360,14 @@ pub fn section(dir: &Path, d: &BatchingData) -> Result<Section, ReportError> {
             best(Protocol::Raft, off),
             best(Protocol::Paxos, off)
         ),
-        "The saturation table is 256 closed-loop clients for each protocol, cluster size and batching \
-         setting; messages per command count every message any node sent, heartbeats included."
-            .to_string(),
+        format!(
+            "The saturation table runs each protocol, cluster size and end setting (both knobs on: 64 \
+             commands per message and 8 in flight; both off: 1 and 1, stop-and-wait) with {SATURATION_START} \
+             closed-loop clients, doubling them until throughput grows by less than {:.0} % (at most \
+             {SATURATION_MAX_CLIENTS}), and shows the best run; messages per command count every message any \
+             node sent, heartbeats included.",
+            100.0 * SATURATION_GAIN
+        ),
         if incorrect == 0 {
             "Every run passed the invariants and the linearizability checker.".into()
         } else {

@@ -17,6 +17,7 @@
 use super::{Checked, MS, Steered, par_map, scenario};
 use model::faults::leader_of;
 use model::protocol::Protocol;
+use model::stats::Interval;
 use paxos::PaxosNode;
 use raft::RaftNode;
 use replog::{Nanos, NodeId, ReplicatedLog, Role};
@@ -27,6 +28,10 @@ use std::path::Path;
 
 /// The lags studied.
 pub const LAGS: [u64; 5] = [0, 10, 100, 1_000, 10_000];
+
+/// Trials per lag and protocol (`--quick`: [`QUICK_TRIALS`]).
+pub const TRIALS: u64 = 20;
+pub const QUICK_TRIALS: u64 = 3;
 
 /// No new commit this long after the crash ends the trial as censored.
 const CAP: Nanos = 10_000 * MS;
@@ -143,7 +148,7 @@ fn trial<L: ReplicatedLog>(k: u64, seed: u64) -> LagPoint {
 
 /// Runs every lag for both protocols, `seeds` trials each.
 pub fn run(opts: &super::ExperimentOptions) -> LagData {
-    let seeds: u64 = if opts.quick { 1 } else { 3 };
+    let seeds: u64 = if opts.quick { QUICK_TRIALS } else { TRIALS };
     let lags: Vec<u64> = if opts.quick {
         vec![0, 100, 10_000]
     } else {
@@ -166,19 +171,20 @@ pub fn run(opts: &super::ExperimentOptions) -> LagData {
     LagData { seeds, points }
 }
 
-fn mean(xs: impl Iterator<Item = f64>) -> Option<f64> {
-    let v: Vec<f64> = xs.collect();
-    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+fn interval(xs: impl Iterator<Item = f64>) -> Option<Interval> {
+    Interval::of(&xs.collect::<Vec<f64>>())
 }
 
+/// One lag's trials for one protocol: means with their 95 % intervals over the seeds.
 struct Row {
     k: u64,
     lag: f64,
-    first_commit_ms: Option<f64>,
+    /// Over the trials that committed within the cap.
+    first_commit_ms: Option<Interval>,
     censored: usize,
     led: usize,
-    messages: f64,
-    kib: f64,
+    messages: Option<Interval>,
+    kib: Option<Interval>,
     failed: usize,
     trials: usize,
 }
@@ -196,16 +202,16 @@ fn rows(d: &LagData, protocol: Protocol) -> Vec<Row> {
                 .collect();
             Row {
                 k,
-                lag: mean(pts.iter().map(|p| p.actual_lag as f64)).unwrap_or(0.0),
-                first_commit_ms: mean(
+                lag: interval(pts.iter().map(|p| p.actual_lag as f64)).map_or(0.0, |i| i.mean),
+                first_commit_ms: interval(
                     pts.iter()
                         .filter_map(|p| p.first_commit_ns)
                         .map(|t| t as f64 / MS as f64),
                 ),
                 censored: pts.iter().filter(|p| p.first_commit_ns.is_none()).count(),
                 led: pts.iter().filter(|p| p.lagging_node_led).count(),
-                messages: mean(pts.iter().map(|p| p.messages as f64)).unwrap_or(0.0),
-                kib: mean(pts.iter().map(|p| p.bytes as f64 / 1024.0)).unwrap_or(0.0),
+                messages: interval(pts.iter().map(|p| p.messages as f64)),
+                kib: interval(pts.iter().map(|p| p.bytes as f64 / 1024.0)),
                 failed: pts.iter().filter(|p| !p.checked.ok()).count(),
                 trials: pts.len(),
             }
@@ -256,7 +262,7 @@ pub fn section(dir: &Path, d: &LagData) -> Result<Section, ReportError> {
         "Leader change with a lagging node: time to first new commit",
         "time from crash to first new commit (ms, log scale)",
         d,
-        |r| r.first_commit_ms,
+        |r| r.first_commit_ms.map(|i| i.mean),
     )?;
     chart(
         dir,
@@ -264,7 +270,7 @@ pub fn section(dir: &Path, d: &LagData) -> Result<Section, ReportError> {
         "Leader change with a lagging node: bytes sent",
         "KiB sent by all nodes from crash to first new commit (log scale)",
         d,
-        |r| Some(r.kib),
+        |r| r.kib.map(|i| i.mean),
     )?;
     let mut table = Table {
         header: [
@@ -272,9 +278,9 @@ pub fn section(dir: &Path, d: &LagData) -> Result<Section, ReportError> {
             "K",
             "lag at crash",
             "lagging node led",
-            "first new commit",
-            "messages",
-            "KiB",
+            "first new commit (mean ± 95 % CI)",
+            "messages (mean ± 95 % CI)",
+            "KiB (mean ± 95 % CI)",
             "failed checks",
         ]
         .map(String::from)
@@ -289,12 +295,12 @@ pub fn section(dir: &Path, d: &LagData) -> Result<Section, ReportError> {
                 format!("{:.0}", r.lag),
                 format!("{} of {}", r.led, r.trials),
                 match (r.first_commit_ms, r.censored) {
-                    (Some(t), 0) => format!("{t:.0} ms"),
-                    (Some(t), c) => format!("{t:.0} ms ({c} over 10 s)"),
+                    (Some(t), 0) => format!("{t:.1} ms"),
+                    (Some(t), c) => format!("{t:.1} ms ({c} over 10 s, not in the mean)"),
                     (None, _) => "> 10 s".into(),
                 },
-                format!("{:.0}", r.messages),
-                format!("{:.0}", r.kib),
+                r.messages.map_or("–".into(), |i| format!("{i:.0}")),
+                r.kib.map_or("–".into(), |i| format!("{i:.0}")),
                 r.failed.to_string(),
             ]);
         }
@@ -304,8 +310,8 @@ pub fn section(dir: &Path, d: &LagData) -> Result<Section, ReportError> {
         title: "Leader change when the first node to time out lags by K entries".into(),
         paragraphs: paragraphs(d),
         plots: vec![
-            ("dd-lag-time".into(), "Mean time from the leader's crash to the new leader's first new commit, against K.".into()),
-            ("dd-lag-bytes".into(), "Bytes all nodes sent in that interval: Paxos's promises and re-proposals carry the entries the new leader lacks.".into()),
+            ("dd-lag-time".into(), "Mean time from the leader's crash to the new leader's first new commit, against K (the table gives each mean's 95 % interval).".into()),
+            ("dd-lag-bytes".into(), "Mean bytes all nodes sent in that interval: Paxos's promises and re-proposals carry the entries the new leader lacks.".into()),
         ],
         table: Some(table),
         commands: vec!["cargo run --release -- experiment lag".into()],
@@ -316,7 +322,8 @@ fn paragraphs(d: &LagData) -> Vec<String> {
     let mut out = vec![format!(
         "5 nodes, 32 clients writing; a follower X is cut off until the leader has committed K entries \
          it lacks, then the leader crashes while X rejoins with its clock running twice as fast, so X \
-         times out first. {} trial(s) per K and protocol.",
+         times out first. {} trials (seeds) per K and protocol; means with Student-t 95 % intervals over \
+         them.",
         d.seeds
     )];
     let raft = rows(d, Protocol::Raft);
@@ -330,18 +337,31 @@ fn paragraphs(d: &LagData) -> Vec<String> {
          since any node may win phase 1, and it recovers the entries from the promises.",
         r_hi.led, r_hi.trials, r_hi.k, p_hi.led, p_hi.trials
     ));
-    if let (Some(rt), Some(pt)) = (r_hi.first_commit_ms, p_hi.first_commit_ms) {
-        out.push(format!(
-            "At K = {}, the first new commit came after {rt:.0} ms for Raft and {pt:.0} ms for multi-Paxos, \
-             with {:.0} KiB against {:.0} KiB sent in between: {}.",
-            r_hi.k,
-            r_hi.kib,
-            p_hi.kib,
-            if pt < rt {
-                "Paxos's early leader pays in bytes but not, here, in time"
+    if let (Some(rt), Some(pt), Some(rk), Some(pk)) =
+        (r_hi.first_commit_ms, p_hi.first_commit_ms, r_hi.kib, p_hi.kib)
+    {
+        let time = if rt.separated_from(&pt) {
+            if pt.mean < rt.mean {
+                "Paxos's early leader commits sooner"
             } else {
-                "Paxos pays for the lagging leader in both time and bytes"
+                "Paxos's early leader commits later"
             }
+        } else {
+            "the 95 % intervals of the time overlap, so no difference in time is claimed"
+        };
+        let bytes = if rk.separated_from(&pk) {
+            if pk.mean > rk.mean {
+                "Paxos sends more bytes"
+            } else {
+                "Paxos sends fewer bytes"
+            }
+        } else {
+            "the byte counts' intervals overlap"
+        };
+        out.push(format!(
+            "At K = {}, the first new commit came after {rt:.1} ms for Raft and {pt:.1} ms for multi-Paxos, \
+             with {rk:.0} KiB against {pk:.0} KiB sent in between: {time}; {bytes}.",
+            r_hi.k,
         ));
     }
     let failed: usize = raft.iter().chain(&paxos).map(|r| r.failed).sum();
