@@ -242,10 +242,13 @@ pub fn compare(sr: &ScenarioResults, metric: Metric) -> Option<Comparison> {
     ))
 }
 
-/// Whether the scenario injects faults (a fault schedule or a random nemesis).
+/// Whether the scenario injects faults: a fault schedule, a random nemesis, or messages lost
+/// or duplicated for the whole run (under steady loss, closed-loop p99 hides the stalls just
+/// as it hides an outage).
 pub fn has_faults(sr: &ScenarioResults) -> bool {
     let seed = sr.runs.first().map_or(sr.scenario.seed, |r| r.summary.seed);
-    !sr.scenario.fault_schedule(seed).is_empty()
+    let network = &sr.scenario.network;
+    !sr.scenario.fault_schedule(seed).is_empty() || network.loss > 0.0 || network.duplicate > 0.0
 }
 
 /// Whether every seed of the scenario ran the same fault schedule (a fixed list), so that

@@ -449,7 +449,13 @@ fn overall_charts(dir: &Path, input: &ReportInput) -> Result<Vec<Figure>, Report
         },
     ];
     for c in charts.iter().filter(|c| !c.scenarios.is_empty()) {
-        metric_bars(dir, c, &protocols)?;
+        // Only the protocols that ran in these scenarios get a bar and a legend entry.
+        let present: Vec<Protocol> = protocols
+            .iter()
+            .copied()
+            .filter(|&p| c.scenarios.iter().any(|s| s.runs_of(p).next().is_some()))
+            .collect();
+        metric_bars(dir, c, &present)?;
         figures.push(Figure {
             stem: c.stem.into(),
             title: c.title.into(),

@@ -479,14 +479,21 @@ fn document(input: &ReportInput, figures: &Figures) -> Vec<Block> {
         let wins = summary::who_wins(input);
         if !wins.rows.is_empty() {
             b.push(Block::Heading(2, "Who wins where".into(), "who-wins".into()));
-            b.push(Block::Para(
+            b.push(Block::Para(format!(
                 "Per scenario, which protocol is ahead and by how much. **Bold**: the 95 % intervals over seeds \
                  separate, so the difference is significant; \"no significant difference\" where they overlap. \
                  Percentages are of the other protocol's figure; from twice it on, the ratio is given. Tail \
-                 latency in fault scenarios is the open-loop p99 (closed-loop p99 hides outages). The reason column \
-                 comes from the parity ablation (design or tuning) where it ran; – where it is not known."
-                    .into(),
-            ));
+                 latency in fault scenarios (scheduled faults, a nemesis, or steady message loss) is the open-loop \
+                 p99 (closed-loop p99 hides outages). {}",
+                if input.reasons.is_empty() {
+                    "Whether a lead comes from the design or from tuning is not established here: no parity \
+                     ablation ran, so the table gives no reason; the design-difference sections below measure \
+                     individual mechanisms."
+                } else {
+                    "The reason column comes from the parity ablation (design or tuning) where it ran; – where it \
+                     is not known."
+                }
+            )));
             b.push(Block::Table(wins));
         }
     }

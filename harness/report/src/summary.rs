@@ -44,16 +44,16 @@ pub fn cell(c: &Comparison) -> String {
 
 /// The "who wins where" table.
 pub fn who_wins(input: &ReportInput) -> Table {
-    let mut t = Table {
-        header: [
-            "scenario",
-            "throughput",
-            "tail latency (p99)",
-            "unavailability",
-            "reason",
-        ]
+    // The reason column only when some reason is known: a column of dashes tells nothing.
+    let reasons = !input.reasons.is_empty();
+    let mut header: Vec<String> = ["scenario", "throughput", "tail latency (p99)", "unavailability"]
         .map(String::from)
-        .to_vec(),
+        .to_vec();
+    if reasons {
+        header.push("reason".into());
+    }
+    let mut t = Table {
+        header,
         rows: Vec::new(),
     };
     for sr in &input.scenarios {
@@ -72,7 +72,7 @@ pub fn who_wins(input: &ReportInput) -> Table {
                 None => "–".into(),
             }
         };
-        t.rows.push(vec![
+        let mut row = vec![
             format!("[{}](#scenario-{})", sr.scenario.name, sr.scenario.name),
             show(Metric::Throughput),
             format!(
@@ -85,12 +85,17 @@ pub fn who_wins(input: &ReportInput) -> Table {
                 }
             ),
             unavailable,
-            input
-                .reasons
-                .get(&sr.scenario.name)
-                .cloned()
-                .unwrap_or_else(|| "–".into()),
-        ]);
+        ];
+        if reasons {
+            row.push(
+                input
+                    .reasons
+                    .get(&sr.scenario.name)
+                    .cloned()
+                    .unwrap_or_else(|| "–".into()),
+            );
+        }
+        t.rows.push(row);
     }
     t
 }

@@ -173,7 +173,7 @@ impl SweepPlan {
             vec![10_000.0, 60_000.0, 150_000.0]
         } else {
             vec![
-                10_000.0, 25_000.0, 50_000.0, 75_000.0, 100_000.0, 125_000.0, 150_000.0,
+                10_000.0, 25_000.0, 50_000.0, 75_000.0, 90_000.0, 100_000.0, 110_000.0, 125_000.0, 150_000.0,
             ]
         };
         let duration = Dur(if quick { 1_300_000_000 } else { 1_800_000_000 });
@@ -230,23 +230,31 @@ pub fn load_scenarios(dir: &Path) -> Result<Vec<(Scenario, String)>, SuiteError>
     Ok(out)
 }
 
+/// Where `--quick` starts its compressed fault schedule: past the start-up election and the
+/// warm-up (the measured window opens [`model::metrics::window::WARMUP_NS`] after the first
+/// leader, a few hundred milliseconds in), so that every fault falls in the measured window.
+pub const QUICK_FAULTS_FROM: Dur = Dur(1_000_000_000);
+
 /// A shortened copy of `s` for `--quick`: the workload runs at most `max_duration` and the
-/// fault schedule is compressed in proportion, so every fault still happens.
+/// fault schedule is compressed in proportion into the part of it after
+/// [`QUICK_FAULTS_FROM`], so every fault still happens, in the measured window.
 pub fn quick(s: &Scenario, max_duration: Dur) -> Scenario {
     let mut q = s.clone();
     if s.duration <= max_duration {
         return q;
     }
-    let scale = max_duration.0 as f64 / s.duration.0 as f64;
+    let from = QUICK_FAULTS_FROM.0.min(max_duration.0 / 2);
+    let scale = (max_duration.0 - from) as f64 / s.duration.0 as f64;
+    let squeeze = |t: Dur| Dur(from + (t.0 as f64 * scale) as u64);
     q.duration = max_duration;
     q.settle = Dur(s.settle.0.min(2_000_000_000));
     for f in &mut q.faults.schedule {
-        f.at = Dur((f.at.0 as f64 * scale) as u64);
+        f.at = squeeze(f.at);
     }
     if let Some(r) = &mut q.faults.random {
         r.mean_interval = Dur(((r.mean_interval.0 as f64 * scale) as u64).max(200_000_000));
         r.fault_duration = Dur(((r.fault_duration.0 as f64 * scale) as u64).max(200_000_000));
-        r.start = Dur((r.start.0 as f64 * scale) as u64);
+        r.start = squeeze(r.start);
     }
     q
 }
@@ -263,6 +271,19 @@ mod tests {
         assert_eq!(q.duration, Dur(2_000_000_000));
         assert_eq!(q.fault_schedule(1).len(), s.fault_schedule(1).len());
         assert!(q.fault_schedule(1).iter().all(|f| f.at <= q.duration));
+    }
+
+    /// A fault squeezed into the warm-up would fall outside the measured window: its outage
+    /// would count nowhere and its latencies would be left out.
+    #[test]
+    fn quick_mode_puts_every_fault_after_the_warmup() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/leader-crash.toml");
+        let q = quick(&Scenario::load(&path).unwrap(), Dur(2_000_000_000));
+        assert!(
+            q.fault_schedule(1).iter().all(|f| f.at >= QUICK_FAULTS_FROM),
+            "{:?}",
+            q.faults.schedule
+        );
     }
 
     #[test]

@@ -53,7 +53,11 @@ fn entries(c: &LineChart, o: &Overlay) -> Vec<Entry> {
             },
         });
     }
-    for cz in o.censored.iter().filter(|cz| !cz.points.is_empty()) {
+    for cz in o
+        .censored
+        .iter()
+        .filter(|cz| !cz.points.is_empty() && !cz.label.is_empty())
+    {
         out.push(Entry {
             label: cz.label.clone(),
             swatch: Swatch::Triangle(cz.color),

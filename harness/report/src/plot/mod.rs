@@ -142,6 +142,8 @@ pub enum IntervalStyle {
 /// with their own legend entry, so a reader sees them instead of a missing point.
 #[derive(Clone, Debug)]
 pub struct Censored {
+    /// The legend entry; empty to share the one of an earlier group (several series censored
+    /// at the same cap, each in its own colour).
     pub label: String,
     pub color: RGBColor,
     pub points: Vec<(f64, f64)>,
