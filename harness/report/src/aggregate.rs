@@ -134,6 +134,10 @@ impl Metric {
 
     /// An interval for a table cell, without the unit: `9612 ± 41`.
     pub fn cell(self, i: &Interval) -> String {
+        if i.mean == 0.0 && i.half_width.unwrap_or(0.0) == 0.0 {
+            // Zero in every seed (no outage after this fault): no decimals to read.
+            return "0".into();
+        }
         let p = match self.unit() {
             Unit::OpsPerSecond | Unit::Bytes => 0,
             Unit::Milliseconds if i.mean >= 100.0 => 0,
@@ -220,10 +224,19 @@ impl Comparison {
         if self.a.0 == p { &self.a.1 } else { &self.b.1 }
     }
 
-    /// By how much the larger mean exceeds the smaller.
+    /// By how much the larger mean exceeds the smaller; `None` when the smaller one's interval
+    /// reaches zero (an outage in one seed of five: "165×" of that mean says nothing), in which
+    /// case the text gives both figures instead.
     pub fn magnitude(&self) -> Option<Magnitude> {
-        let (x, y) = (self.a.1.mean, self.b.1.mean);
-        Magnitude::of(x.max(y), x.min(y))
+        let (small, large) = if self.a.1.mean <= self.b.1.mean {
+            (&self.a.1, &self.b.1)
+        } else {
+            (&self.b.1, &self.a.1)
+        };
+        if small.lo() <= 0.0 {
+            return None;
+        }
+        Magnitude::of(large.mean, small.mean)
     }
 
     /// Whether the difference counts: the intervals separate.
@@ -281,6 +294,26 @@ mod tests {
         let raft = (Protocol::Raft, iv(&[3.0, 5.0, 4.0]));
         let paxos = (Protocol::Paxos, iv(&[4.0, 4.5, 4.2]));
         assert!(!Comparison::of(Metric::P99, raft, paxos).significant());
+    }
+
+    /// loss-5pct: Raft had one 50 ms outage in five seeds (9.9 ± 27.5 ms), Multi-Paxos 1.64 s:
+    /// separated, but a ratio to a mean whose interval reaches zero would be noise.
+    #[test]
+    fn no_ratio_against_a_figure_whose_interval_reaches_zero() {
+        let raft = (Protocol::Raft, iv(&[0.0, 0.0, 0.0, 0.0, 49.6]));
+        let paxos = (Protocol::Paxos, iv(&[1600.0, 1650.0, 1700.0, 1580.0, 1680.0]));
+        let c = Comparison::of(Metric::Unavailable, raft, paxos);
+        assert!(c.significant());
+        assert_eq!(c.magnitude(), None);
+    }
+
+    #[test]
+    fn zero_in_every_seed_is_a_plain_zero() {
+        assert_eq!(Metric::Unavailable.cell(&Interval::of(&[0.0; 5]).unwrap()), "0");
+        assert_eq!(
+            Metric::P99.cell(&Interval::of(&[3.0, 3.5, 4.0]).unwrap()),
+            "3.50 ± 1.24"
+        );
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub fn sentence(c: &Comparison) -> String {
             m.name(),
             percent_lower(w, l)
         ),
-        // A zero on one side: no ratio to give.
+        // A zero on one side, or an interval reaching zero: no ratio worth giving.
         (None, _) => format!(
             "{wn}'s {} was {} against {ln}'s {}",
             m.name(),
