@@ -17,12 +17,13 @@ use model::scenario::parse_duration;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub const EXAMPLES: &str = "Examples:\n  workbench check reports/latest/runs/bridge/raft-seed1/history.jsonl\n  workbench check --format jepsen-log testdata/jepsen-etcd/etcd_000.log\n  workbench check history.jsonl --max-steps 100000000 --time-limit 5m";
+pub const EXAMPLES: &str = "Examples:\n  workbench check reports/run-bridge/runs/bridge/raft-seed1/history.jsonl.zst\n  workbench check --format jepsen-log testdata/jepsen-etcd/etcd_000.log\n  workbench check history.jsonl --max-steps 100000000 --time-limit 5m";
 
 #[derive(Args)]
 pub struct CheckArgs {
     pub history: PathBuf,
-    /// jsonl (history.jsonl, see docs/formats.md) or jepsen-log (Jepsen's log format).
+    /// jsonl (history.jsonl, or history.jsonl.zst compressed; see docs/formats.md) or
+    /// jepsen-log (Jepsen's log format).
     #[arg(long, default_value = "jsonl")]
     pub format: String,
     /// Search steps per key before the verdict is "unknown" (default: what every run gets).
@@ -37,7 +38,7 @@ pub struct CheckArgs {
 pub fn run(g: &Global, a: &CheckArgs) -> Result<Exit> {
     let path = &a.history;
     let ops = match a.format.as_str() {
-        "jsonl" => model::history::read_operations(path)?,
+        "jsonl" => report::store::read_operations(path)?,
         "jepsen-log" => jepsen::read_log(path)?,
         other => bail!("--format: unknown format {other:?}: expected jsonl or jepsen-log"),
     };
