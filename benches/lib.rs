@@ -335,6 +335,8 @@ pub fn raft_kind(m: &raft::Message) -> &'static str {
         PreVoteResponse(_) => "PreVoteResponse",
         InstallSnapshot(_) => "InstallSnapshot",
         InstallSnapshotResponse(_) => "InstallSnapshotResponse",
+        Confirm(_) => "Confirm",
+        ConfirmResponse(_) => "ConfirmResponse",
     }
 }
 
@@ -353,6 +355,10 @@ pub fn paxos_kind(m: &paxos::Message) -> &'static str {
         Learned(_) => "Learned",
         LearnSnapshot(_) => "LearnSnapshot",
         LearnedSnapshot(_) => "LearnedSnapshot",
+        PrePrepare(_) => "PrePrepare",
+        PrePromise(_) => "PrePromise",
+        Confirm(_) => "Confirm",
+        ConfirmReply(_) => "ConfirmReply",
     }
 }
 
@@ -426,6 +432,10 @@ impl ReplicatedLog for PingPong {
         Err(NotLeader { hint: None })
     }
 
+    fn read(&mut self, _: Nanos) -> Result<replog::ReadId, NotLeader> {
+        Err(NotLeader { hint: None })
+    }
+
     fn step(&mut self, _: Nanos, _: NodeId, msg: Ball) {
         self.out.push(Action::Send {
             to: self.next,
@@ -481,7 +491,7 @@ mod tests {
                 "RequestVoteResponse"
             ]
         );
-        cfg.raft.pre_vote = true;
+        cfg.pre_vote = true;
         assert_eq!(
             kinds::<raft::RaftNode>(&cfg, raft_kind),
             [
@@ -497,7 +507,8 @@ mod tests {
 
     #[test]
     fn leader_changes_pass_every_multi_paxos_message_kind() {
-        let found = kinds::<paxos::PaxosNode>(&ProtocolConfig::default(), paxos_kind);
+        let mut cfg = ProtocolConfig::default();
+        let found = kinds::<paxos::PaxosNode>(&cfg, paxos_kind);
         assert_eq!(
             found,
             [
@@ -511,6 +522,12 @@ mod tests {
                 "Prepare",
                 "Promise"
             ]
+        );
+        cfg.pre_vote = true;
+        let found = kinds::<paxos::PaxosNode>(&cfg, paxos_kind);
+        assert!(
+            found.contains(&"PrePrepare") && found.contains(&"PrePromise"),
+            "{found:?}"
         );
     }
 }

@@ -4,6 +4,11 @@
 //! under 5 seconds. Also a 10,000-operation history, and the large one with an injected stale
 //! read, which adds the cost of shrinking the violation to a minimal witness.
 //!
+//! `checker/hot-key` (issue 18): one key, 32 closed-loop clients, 10 s of operations under a
+//! leader crash and a partition, as the simulator writes them for each protocol, checked with
+//! the budget of every run. All 32 clients contend for one register, the case the general
+//! search cannot decide in minutes; chaining unique values must decide it in seconds.
+//!
 //! ```text
 //! cargo bench -p benches --bench checker -- --quick
 //! ```
@@ -11,7 +16,10 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use model::check::linearizability::{self, Linearizability};
 use model::check::synth::{self, Bug, Workload};
-use model::history::Operation;
+use model::check::verdict::run_budget;
+use model::history::{Operation, pair};
+use model::protocol::Protocol;
+use model::scenario::Scenario;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -58,5 +66,66 @@ fn checker(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, checker);
+/// One hot key: 32 clients on one register for 10 s, under a leader crash (2 s to 4 s) and a
+/// partition that cuts the leader and one follower off (5 s to 7 s).
+const HOT_KEY: &str = r#"
+name = "hot-key"
+duration = "10s"
+settle = "2s"
+
+[cluster]
+nodes = 5
+
+[workload]
+clients = 32
+keys = 1
+
+[[faults]]
+at = "2s"
+action = "crash"
+target = "leader"
+
+[[faults]]
+at = "4s"
+action = "restart"
+target = "crashed"
+
+[[faults]]
+at = "5s"
+action = "partition"
+target = "minority_with_leader"
+
+[[faults]]
+at = "7s"
+action = "heal"
+"#;
+
+fn hot_key(c: &mut Criterion) {
+    let scenario = Scenario::parse(HOT_KEY, "hot-key").expect("the hot-key scenario is valid");
+    let budget = run_budget();
+    for protocol in Protocol::COMPARED {
+        let out = sim::run_protocol(protocol, &scenario, &sim::RunOptions::default())
+            .expect("the hot-key run finishes");
+        let ops = pair(&out.history, "hot-key").expect("the simulator's history pairs");
+        // A benchmark of the wrong answer (or of giving up) measures nothing.
+        let verdict = linearizability::check_within(&ops, &budget);
+        assert_eq!(
+            verdict.result,
+            Linearizability::Linearizable,
+            "hot-key {protocol}: {verdict}"
+        );
+        let mut group = c.benchmark_group("checker");
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(10))
+            .throughput(Throughput::Elements(ops.len() as u64));
+        group.bench_with_input(BenchmarkId::new("hot-key", protocol), &ops, |b, ops| {
+            b.iter(|| linearizability::check_within(black_box(ops), &budget))
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, checker, hot_key);
 criterion_main!(benches);

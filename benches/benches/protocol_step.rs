@@ -110,8 +110,10 @@ fn every_kind(c: &mut Criterion) {
             "AppendEntriesResponse",
         ],
     );
-    let mut pre_vote = ProtocolConfig::default();
-    pre_vote.raft.pre_vote = true;
+    let pre_vote = ProtocolConfig {
+        pre_vote: true,
+        ..ProtocolConfig::default()
+    };
     let raft = snapshots::<raft::RaftNode>(&pre_vote, 5, raft_kind);
     bench_one(c, "raft", &raft, &["PreVote", "PreVoteResponse"]);
     let paxos = snapshots::<paxos::PaxosNode>(&cfg, 5, paxos_kind);
@@ -131,6 +133,8 @@ fn every_kind(c: &mut Criterion) {
             "Learned",
         ],
     );
+    let paxos = snapshots::<paxos::PaxosNode>(&pre_vote, 5, paxos_kind);
+    bench_one(c, "paxos", &paxos, &["PrePrepare", "PrePromise"]);
 }
 
 criterion_group!(benches, protocol_step, every_kind);

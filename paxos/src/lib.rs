@@ -16,14 +16,15 @@
 //!
 //! | file | what it holds |
 //! | --- | --- |
-//! | `leadership.rs` | phase 1: the failure detector, prepares and promises on both sides, adoption of reported values, hole filling, preemption (Raft: leader election) |
+//! | `leadership.rs` | phase 1: the failure detector, prepares and promises on both sides, adoption of reported values, hole filling, preemption; leader stickiness: the pre-prepare round and the quorum check (Raft: leader election, PreVote, CheckQuorum) |
 //! | `replication.rs` | phase 2: batching, accepts on both sides, chosen detection, commit notices, catch-up, gap detection (Raft: log replication) |
 //! | `node.rs` | [`PaxosNode`]: the acceptor's, learner's and proposer's state (the candidate's and leader's too), the `ReplicatedLog` impl, `step_follower` / `step_candidate` / `step_leader` |
-//! | `progress.rs` | [`Progress`]: the leader's view of each follower (next slot, chosen prefix, the pipelining window) |
+//! | `progress.rs` | [`Progress`]: the leader's view of each follower (next slot, the slots it holds, its chosen prefix, the pipelining window) |
 //! | `snapshot.rs` | log compaction, catch-up by snapshot, phase 1 from a promised snapshot (Raft: `snapshot.rs`, the same helper names) |
+//! | `read.rs` | reads without the log: the read index, confirmation rounds, leases (Raft: the same file) |
 //! | `recovery.rs` | boot: replay the write-ahead-log records (from the last checkpoint) |
 //! | `log.rs` | [`SlotLog`]: per-slot accepted values and the chosen prefix |
-//! | `msg.rs` | [`Message`]: `Prepare`, `Promise`, `Nack`, `Accept`, `Accepted`, `Heartbeat`, `HeartbeatReply`, `Learn`, `Learned` |
+//! | `msg.rs` | [`Message`]: `Prepare`, `Promise`, `Nack`, `Accept`, `Accepted`, `Heartbeat`, `HeartbeatReply`, `Learn`, `Learned`, `LearnSnapshot`, `LearnedSnapshot`, `PrePrepare`, `PrePromise`, `Confirm`, `ConfirmReply` |
 //! | `durable.rs` | [`Record`]: the write-ahead-log records |
 //!
 //! # Rules
@@ -39,22 +40,30 @@
 //! | Leader state: each follower's next slot and window | `Progress` (progress.rs), `LeaderState` (node.rs) | shared knobs |
 //! | All roles: a ballot above one's own ⇒ preempted: follower, backing off | `step` (node.rs), `observe_ballot`, `become_follower` (leadership.rs) | PMS §2.2, §2.4 |
 //! | Acceptors: refuse a request below the promise (a `Nack` naming it) | `reject_stale` (node.rs) | PMS §2.2 |
+//! | An `Accept` or `Learn` without slots changes nothing | `is_empty`, `step` (node.rs) | hygiene |
 //! | What each role does with a message | `step_follower`, `step_candidate`, `step_leader` (node.rs) | H&M §3 |
-//! | Followers, candidates: suspect a silent leader after a randomized timeout | `tick` (node.rs), `random_suspicion_timeout_ns`, `reset_suspicion_timer` (leadership.rs) | H&M §3, PMS §2.4 |
+//! | Followers, candidates: suspect a silent leader after a randomized timeout | `tick` (node.rs), `on_suspicion_timeout`, `reset_suspicion_timer` (leadership.rs) | H&M §3, PMS §2.4 |
+//! | The timeout is drawn on each role change and new candidacy, kept while following (Raft's rule too) | `randomize_suspicion_timeout`, `become_follower`, `start_phase1` (leadership.rs) | Raft §5.2, applied alike |
+//! | Pre-prepare (with `pre_vote`): ask before phase 1; refused while a live leader is heard | `start_pre_prepare`, `handle_pre_prepare`, `handle_pre_promise` (leadership.rs) | Raft thesis §9.6, applied alike |
+//! | Quorum check (with `check_quorum`): a leader not heard by a majority steps down; followers hearing a leader ignore prepares | `quorum_recently_active`, `in_lease` (leadership.rs), `heartbeat` (replication.rs), `step` (node.rs) | Raft thesis §6.2, applied alike |
 //! | Phase 1(a): a ballot above any seen, promised to oneself durably before prepares leave, for every slot from the first unchosen one | `start_phase1`, `on_own_promise_durable` (leadership.rs) | PMS §2.2, §2.5, §3 |
-//! | Phase 1(b): promise, reporting accepted values, persisted before the reply | `handle_prepare` (leadership.rs), `durability_barrier` (node.rs) | PMS §2.2 |
-//! | Candidates: promises from a majority ⇒ leader | `handle_promise`, `check_phase1_quorum`, `become_leader` (leadership.rs) | PMS §2.2 |
+//! | Phase 1(b): promise, reporting accepted values in bounded parts, persisted before the reply | `handle_prepare` (leadership.rs), `durability_barrier` (node.rs) | PMS §2.2 |
+//! | Candidates: promises (every part) from a majority ⇒ leader | `handle_promise`, `check_phase1_quorum`, `become_leader` (leadership.rs) | PMS §2.2 |
 //! | Phase 2(a) values: a chosen value stays, else the highest ballot's, else a no-op | `merge`, `become_leader` (leadership.rs) | PMS §2.2, §3 |
 //! | Leaders: client command ⇒ the next slot | `propose` (node.rs), `leader_append` (replication.rs) | PMS §3 |
 //! | Batching: hold proposals up to `batch_delay_ns` or a full batch | `release_or_hold`, `release_batch` (replication.rs) | shared knobs |
 //! | Phase 2(a): accepts (and learns) from the next slot, pipelined | `send_accepts` (replication.rs), `on_sent` (progress.rs) | PMS §2.2, §3 |
-//! | Leaders: heartbeats with a commit notice; a window whose oldest message is unanswered for an interval is resent | `heartbeat` (replication.rs), `window_stalled`, `reset_window` (progress.rs) | H&M §3 |
+//! | Leaders: heartbeats with a commit notice; a window whose oldest message is unanswered for an interval restarts from the last acknowledged slot (whole window if the follower answers, else a probe) | `heartbeat` (replication.rs), `window_stalled`, `reset_window`, `become_probe` (progress.rs) | H&M §3; Raft §5.3, applied alike |
 //! | Phase 2(b): accept (raising the promise), persisted before the reply | `handle_accept` (replication.rs), `durability_barrier` (node.rs) | PMS §2.2, §2.5 |
+//! | Heartbeats raise the promise too, durably; every reply waits for what it reports to be durable | `handle_heartbeat`, `handle_learn` (replication.rs) | PMS §2.2, §2.5 |
 //! | Gap detection: the acceptor reports its first missing slot, the leader resends at once | `first_missing`, `rewind_to_gap` (replication.rs) | Raft §5.3, mirrored for fairness |
 //! | Leaders: a slot is chosen once a majority accepted it at one ballot | `handle_accepted`, `record_acks` (replication.rs) | PMS §2.2 |
+//! | Acknowledgements are cumulative (up to the gap or the last slot); the view of a follower only grows | `answer_window` (replication.rs), `on_answer` (progress.rs) | Raft §5.3, applied alike |
 //! | The leader counts its own accept only once durable (parallel write) | `release_batch`, `on_own_accepts_durable` (replication.rs) | Raft §10.2.1, applied alike |
 //! | Learners: a commit notice marks chosen only values accepted at its ballot | `apply_notice`, `handle_heartbeat` (replication.rs) | PMS §2.3 |
 //! | Learners lagging behind get chosen values from the leader | `send_accepts`, `handle_learn`, `handle_learned`, `handle_heartbeat_reply` (replication.rs) | PMS §2.3 |
+//! | ReadIndex, as Raft's: read index = chosen prefix, never below the last slot phase 1 recovered; one round to a majority at the leader's ballot confirms it, shared by concurrent reads | `register_read`, `start_leader_reads`, `send_confirm_round_if_needed`, `handle_confirm`, `handle_confirm_reply` (read.rs) | Raft thesis §6.4, applied alike; shared rounds: replog::read |
+//! | Leases, as Raft's: renewed by a round at every heartbeat, from its send time; acceptors and the leader make no promise to a higher ballot while the lease may run; a preempted leader aborts its reads | `renew_lease`, `lease_forbids_promise`, `abort_reads` (read.rs) | Raft thesis §6.4.1, applied alike; shared arithmetic: replog::lease |
 //! | Restart from the records alone | `replay` (recovery.rs) | PMS §2.2, §2.5 |
 //! | Log compaction: the snapshot replaces the chosen slots up to an applied one; a checkpoint replaces the records before it | `take_snapshot`, `persist_checkpoint` (snapshot.rs), `compact` (log.rs) | Raft §7, PMS §3 |
 //! | Catch-up by snapshot: a follower whose next slots are compacted gets the snapshot, in stop-and-wait chunks | `send_snapshot_chunk`, `handle_learned_snapshot` (snapshot.rs), `on_snapshot_sent` (progress.rs), `send_accepts` (replication.rs) | PMS §2.3, Raft §7 |
@@ -93,6 +102,8 @@
 //! | `catch_up.rs` | commit notices, catch-up of lagging learners |
 //! | `flow_control.rs` | batching, the batch delay, the pipelining window (the same tests as Raft's) |
 //! | `gap_detection.rs` | a lost accept is resent as soon as the next answer reports the gap; duplicated and reordered reports resend once |
+//! | `parity.rs` | the equalisations with Raft, each beside its control with the `ablation` switch on: cumulative acknowledgements, stall recovery, the timer policy; and the hygiene rules (heartbeats raise the promise, empty messages change nothing, replies wait for their writes, bounded promises) |
+//! | `prevote_checkquorum.rs` | leader stickiness: the pre-prepare round and the quorum check, each switch on and off (Raft's PreVote and CheckQuorum tests, same schedules) |
 //! | `bugs.rs` | `ProtocolConfig::bugs` variants are caught by the agreement check |
 //! | `stress.rs` | random faults on five nodes (Raft's schedule generator); nothing committed is lost |
 //! | `rule_table.rs` | every function the rule table above names exists in the file it gives |
@@ -103,6 +114,7 @@ pub mod log;
 pub mod msg;
 pub mod node;
 pub mod progress;
+pub mod read;
 pub mod recovery;
 pub mod replication;
 pub mod snapshot;

@@ -202,6 +202,18 @@ impl SlotLog {
         }
     }
 
+    /// Whether `slot` already holds `cmd` accepted at `ballot`, or knows `cmd` chosen there:
+    /// accepting it again would change nothing.
+    pub fn holds(&self, slot: LogIndex, ballot: Epoch, cmd: &Command) -> bool {
+        self.get(slot)
+            .is_some_and(|e| e.cmd == *cmd && (e.chosen || e.ballot == ballot))
+    }
+
+    /// Whether `slot` already knows `cmd` chosen: learning it again would change nothing.
+    pub fn holds_chosen(&self, slot: LogIndex, cmd: &Command) -> bool {
+        self.get(slot).is_some_and(|e| e.chosen && e.cmd == *cmd)
+    }
+
     /// Marks the value already in `slot` as chosen.
     pub fn mark_chosen(&mut self, slot: LogIndex) {
         if slot <= self.base {

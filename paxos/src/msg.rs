@@ -3,6 +3,8 @@
 //! preempted, the leader's heartbeat carrying its commit notice, and catch-up of chosen
 //! values for a lagging learner.
 //!
+//! With `pre_vote`, a pre-prepare round (Raft's PreVote) comes before phase 1.
+//!
 //! Like Raft's RPCs, the sender's id travels in the transport's `from`, not in the message.
 //! Every message carries a ballot: the proposer's own for requests, and the one being
 //! answered for replies, so a proposer can tell a current answer from a stale one.
@@ -44,6 +46,18 @@ pub enum Message {
     LearnSnapshot(LearnSnapshot),
     /// The answer to a `LearnSnapshot`.
     LearnedSnapshot(LearnedSnapshot),
+    /// "Could I win phase 1 with `ballot`?", asked before phase 1 when `pre_vote` is on; it
+    /// changes no durable state and promises nothing. The counterpart of Raft's PreVote
+    /// (thesis §9.6), for leader stickiness.
+    PrePrepare(Prepare),
+    /// The answer to a `PrePrepare`.
+    PrePromise(PrePromise),
+    /// "Am I still your leader?": one confirmation round of a ReadIndex read, or a lease
+    /// renewal (`read_path = "read_index"` or `"lease"` only); the same round as Raft's.
+    /// Reference: Raft thesis §6.4, §6.4.1, applied alike.
+    Confirm(Confirm),
+    /// An acceptor that has promised no higher ballot acknowledges the round.
+    ConfirmReply(Confirm),
 }
 
 /// A chunk of the leader's snapshot of the chosen prefix up to `upto`.
@@ -81,6 +95,33 @@ pub struct PromisedSnapshot {
     pub image: SnapshotImage,
 }
 
+/// A confirmation round.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirm {
+    /// The leader's ballot (echoed in the reply).
+    pub ballot: Epoch,
+    /// The leader's round number, echoed in the reply.
+    pub round: u64,
+}
+
+/// The answer to a `PrePrepare`: whether the acceptor would promise its ballot now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrePromise {
+    /// The ballot asked about.
+    pub ballot: Epoch,
+    /// Yes if the acceptor has promised nothing as high and has not heard from a live leader
+    /// within the minimum timeout.
+    pub granted: bool,
+    /// The acceptor's promise, so a refused pre-candidate learns of a higher round.
+    pub promised: Epoch,
+}
+
+/// Most accepted values one `Promise` reports: a longer suffix (a candidate far behind) is
+/// reported in several parts, so no promise becomes one giant frame. Like every other bound
+/// here it is stated, not tuned: 1024 values of the workload's size make frames of tens of
+/// kilobytes.
+pub const PROMISE_MAX_SLOTS: usize = 1024;
+
 /// Phase 1(a): "prepare request with number n", sent once for all slots from `from_slot`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Prepare {
@@ -103,18 +144,25 @@ pub struct PromisedSlot {
 }
 
 /// Phase 1(b): "a promise not to accept any more proposals numbered less than n and with the
-/// highest-numbered proposal (if any) that it has accepted", for every slot at once.
+/// highest-numbered proposal (if any) that it has accepted", for every slot at once, sent
+/// as `parts` messages of at most [`PROMISE_MAX_SLOTS`] values each. The candidate counts
+/// the acceptor once it holds every part.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Promise {
     /// The ballot promised (the candidate's).
     pub ballot: Epoch,
     /// The acceptor's chosen prefix, so the candidate knows where it needs catching up.
     pub chosen_upto: LogIndex,
-    /// Every slot at or above the prepare's `from_slot` holding a value, in slot order.
+    /// This part's share of the slots at or above the prepare's `from_slot` holding a
+    /// value, in slot order.
     pub accepted: Vec<PromisedSlot>,
     /// The acceptor's snapshot, when it compacted slots at or above `from_slot`: the values
     /// of those slots exist only as the state they produced (all of them chosen).
     pub snapshot: Option<PromisedSnapshot>,
+    /// Which part this is, from 1.
+    pub part: u32,
+    /// How many parts the promise has (1 for a suffix of up to [`PROMISE_MAX_SLOTS`]).
+    pub parts: u32,
 }
 
 /// A request was turned down because the acceptor promised a higher ballot.
@@ -210,6 +258,11 @@ impl Message {
             Message::Learned(m) => m.ballot,
             Message::LearnSnapshot(m) => m.ballot,
             Message::LearnedSnapshot(m) => m.ballot,
+            // A pre-prepare asks about a ballot nobody has promised; its answer reveals the
+            // acceptor's promise. Neither preempts anyone (see `PaxosNode::step`).
+            Message::PrePrepare(m) => m.ballot,
+            Message::PrePromise(m) => m.promised,
+            Message::Confirm(m) | Message::ConfirmReply(m) => m.ballot,
         }
     }
 }
@@ -239,7 +292,23 @@ impl fmt::Display for Message {
                         ShortCommand(&p.cmd)
                     )?;
                 }
-                write!(f, "]}}")
+                if m.parts > 1 {
+                    write!(f, "], part:{}/{}}}", m.part, m.parts)
+                } else {
+                    write!(f, "]}}")
+                }
+            }
+            Message::PrePrepare(m) => {
+                write!(f, "PrePrepare{{ballot:{}, from_slot:{}}}", m.ballot, m.from_slot)
+            }
+            Message::PrePromise(m) => {
+                let answer = if m.granted { "granted" } else { "rejected" };
+                write!(
+                    f,
+                    "PrePromise{{ballot:{}, {answer}, promised:{}}}",
+                    m.ballot,
+                    ShortBallot(m.promised)
+                )
             }
             Message::Nack(m) => write!(f, "Nack{{ballot:{}, promised:{}}}", m.ballot, m.promised),
             Message::Accept(m) => {
@@ -292,6 +361,8 @@ impl fmt::Display for Message {
                 "LearnedSnapshot{{ballot:{}, upto:{}, received:{}, chosen_upto:{}}}",
                 m.ballot, m.upto, m.received, m.chosen_upto
             ),
+            Message::Confirm(m) => write!(f, "Confirm{{ballot:{}, round:{}}}", m.ballot, m.round),
+            Message::ConfirmReply(m) => write!(f, "ConfirmReply{{ballot:{}, round:{}}}", m.ballot, m.round),
         }
     }
 }
@@ -357,7 +428,7 @@ impl WireSize for Message {
     fn wire_size(&self) -> usize {
         // postcard writes the variant index as a varint; eleven variants fit in one byte.
         1 + match self {
-            Message::Prepare(m) => m.ballot.wire_size() + m.from_slot.wire_size(),
+            Message::Prepare(m) | Message::PrePrepare(m) => m.ballot.wire_size() + m.from_slot.wire_size(),
             Message::Promise(m) => {
                 m.ballot.wire_size()
                     + m.chosen_upto.wire_size()
@@ -366,7 +437,10 @@ impl WireSize for Message {
                     + m.snapshot
                         .as_ref()
                         .map_or(0, |s| s.upto.wire_size() + s.image.wire_size())
+                    + m.part.wire_size()
+                    + m.parts.wire_size()
             }
+            Message::PrePromise(m) => m.ballot.wire_size() + m.granted.wire_size() + m.promised.wire_size(),
             Message::Nack(m) => m.ballot.wire_size() + m.promised.wire_size(),
             Message::Accept(m) => {
                 m.ballot.wire_size()
@@ -382,6 +456,7 @@ impl WireSize for Message {
                     + m.missing_from.wire_size()
             }
             Message::Heartbeat(m) => m.ballot.wire_size() + m.chosen_upto.wire_size(),
+            Message::Confirm(m) | Message::ConfirmReply(m) => m.ballot.wire_size() + m.round.wire_size(),
             Message::HeartbeatReply(m) => m.ballot.wire_size() + m.chosen_upto.wire_size(),
             Message::Learn(m) => m.ballot.wire_size() + m.first_slot.wire_size() + m.cmds.wire_size(),
             Message::Learned(m) => {
@@ -470,6 +545,8 @@ mod tests {
                 ballot: high,
                 chosen_upto: 4_999_999,
                 accepted: promised,
+                part: 300,
+                parts: 70_000,
                 snapshot: Some(PromisedSnapshot {
                     upto: 4_000_000,
                     image: SnapshotImage::new(vec![7; 300]),
@@ -492,7 +569,18 @@ mod tests {
                 ballot: low,
                 chosen_upto: 0,
                 accepted: Vec::new(),
+                part: 1,
+                parts: 1,
                 snapshot: None,
+            }),
+            Message::PrePrepare(Prepare {
+                ballot: high,
+                from_slot: 77,
+            }),
+            Message::PrePromise(PrePromise {
+                ballot: high,
+                granted: false,
+                promised: low,
             }),
             Message::Nack(Nack {
                 ballot: low,
@@ -567,6 +655,13 @@ mod tests {
                 chosen: true,
                 cmd: Command::Noop,
             }],
+            part: 2,
+            parts: 3,
+        });
+        let pre_promise = Message::PrePromise(PrePromise {
+            ballot: b,
+            granted: false,
+            promised: Epoch::ballot(3, NodeId(2)),
         });
         let accept = Message::Accept(Accept {
             ballot: b,
@@ -582,9 +677,15 @@ mod tests {
             missing_from: Some(1),
         });
         assert_eq!(
-            [promise.to_string(), accept.to_string(), accepted.to_string()],
             [
-                "Promise{ballot:b2.1, chosen_upto:1, accepted:[1:b1.0 noop chosen]}",
+                promise.to_string(),
+                pre_promise.to_string(),
+                accept.to_string(),
+                accepted.to_string()
+            ],
+            [
+                "Promise{ballot:b2.1, chosen_upto:1, accepted:[1:b1.0 noop chosen], part:2/3}",
+                "PrePromise{ballot:b2.1, rejected, promised:b3.2}",
                 "Accept{ballot:b2.1, slots:[2:noop, 3:get(k)], chosen_upto:1}",
                 "Accepted{ballot:b2.1, slots:2-3, chosen_upto:1, missing_from:1}",
             ]

@@ -7,7 +7,8 @@
 //! depends on whether it follows, runs phase 1 (candidate) or leads:
 //! - `step_follower`: answers prepares, accepts, heartbeats and catch-up; ignores replies
 //!   meant for a proposer.
-//! - `step_candidate`: collects promises; answers requests as an acceptor.
+//! - `step_candidate`: collects promises (a pre-candidate, pre-promises); answers requests
+//!   as an acceptor.
 //! - `step_leader`: collects acceptances and heartbeat replies, detects chosen slots, feeds
 //!   lagging followers; answers requests as an acceptor.
 //!
@@ -21,16 +22,17 @@
 
 use crate::durable::Record;
 use crate::log::SlotLog;
-use crate::msg::{Message, Nack};
+use crate::msg::{Message, Nack, PrePromise};
 use crate::progress::Progress;
 use crate::recovery;
 use crate::snapshot::IncomingSnapshot;
+use replog::read::ReadState;
 use replog::rng::{DetRng, rng_for};
 use replog::{
-    Action, Command, Epoch, LogIndex, Nanos, NodeId, NotLeader, PersistSeq, ProtocolConfig, ReplicatedLog,
-    Role, Status, quorum,
+    Action, Command, Epoch, LogIndex, Nanos, NodeId, NotLeader, PersistSeq, ProtocolConfig, ReadId,
+    ReplicatedLog, Role, Status, quorum,
 };
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// RNG stream for failure-detector timeouts and backoff.
 const RNG_TIMEOUTS: u64 = 0x7061_786f_7300_0001;
@@ -43,10 +45,22 @@ pub const MAX_NODE_ID: u32 = 64;
 pub(crate) enum RoleState {
     /// Following a leader (or suspecting it, waiting for the timeout).
     Follower,
+    /// With `pre_vote`: asking whether phase 1 could succeed, before running it.
+    PreCandidate(PreCandidateState),
     /// Running phase 1.
     Candidate(CandidateState),
     /// Phase 1 done: running phase 2 for every slot from the first unchosen one.
     Leader(Box<LeaderState>),
+}
+
+/// Volatile state on pre-candidates: the pre-prepare round in progress (Raft's `votes` in
+/// a PreVote round).
+#[derive(Clone, Debug)]
+pub(crate) struct PreCandidateState {
+    /// The ballot asked about: the one phase 1 would use now.
+    pub(crate) ballot: Epoch,
+    /// Acceptors that would promise it (this node included), as a bitmask of node ids.
+    pub(crate) granted_by: u64,
 }
 
 /// Volatile state on candidates: phase 1 in progress (Raft's `votes` and `self_vote_seq`).
@@ -58,8 +72,10 @@ pub(crate) struct CandidateState {
     pub(crate) from_slot: LogIndex,
     /// The `Promised` record of the candidate's own acceptor: it counts once durable.
     pub(crate) promise_seq: PersistSeq,
-    /// Acceptors that promised, as a bitmask of node ids.
+    /// Acceptors that promised (every part of their promise arrived), as a bitmask of node ids.
     pub(crate) promised_by: u64,
+    /// Per acceptor, by node id, the parts of its promise received so far.
+    pub(crate) parts_received: Vec<BTreeSet<u32>>,
     /// Per slot, the report that wins under the adoption rule (`Report::merge`) so far.
     pub(crate) reports: BTreeMap<LogIndex, Report>,
     /// Each promiser's chosen prefix, by node id.
@@ -114,7 +130,7 @@ impl LeaderState {
         max_inflight: usize,
     ) -> Self {
         let chosen = log.chosen_upto();
-        let mut progress = vec![Progress::new(chosen, max_inflight); peer_chosen.len()];
+        let mut progress = vec![Progress::new(chosen, max_inflight, now_ns); peer_chosen.len()];
         for &p in peers {
             if let Some(c) = peer_chosen[p.index()] {
                 progress[p.index()].on_promise(c, chosen);
@@ -175,9 +191,14 @@ pub struct PaxosNode {
     // Timers.
     /// `boot` has no clock: timers start at the first call that brings one.
     clock_started: bool,
+    /// This node's randomized suspicion timeout, drawn on each role change and each new
+    /// candidacy (the timer policy both protocols share, as Raft's election timeout).
+    pub(crate) suspicion_timeout_ns: Nanos,
     /// Follower: suspect the leader at this time. Candidate: give up on this ballot and
     /// retry with a higher one. Also the backoff after being preempted.
     pub(crate) suspicion_deadline_ns: Nanos,
+    /// When this node last heard from the leader it follows (leader stickiness).
+    pub(crate) leader_heard_ns: Option<Nanos>,
 
     // Persistence.
     /// The last `Persist` issued (0: none this boot).
@@ -190,6 +211,8 @@ pub struct PaxosNode {
 
     /// The snapshot whose chunks are arriving (catch-up by snapshot).
     pub(crate) incoming_snapshot: Option<IncomingSnapshot>,
+    /// Reads without the log: rounds, the lease, the acceptor's promise (`read.rs`).
+    pub(crate) reads: ReadState,
 }
 
 impl PaxosNode {
@@ -211,7 +234,7 @@ impl PaxosNode {
     /// The ballot this node proposes with, while it is a candidate or leader.
     pub fn own_ballot(&self) -> Option<Epoch> {
         match &self.role {
-            RoleState::Follower => None,
+            RoleState::Follower | RoleState::PreCandidate(_) => None,
             RoleState::Candidate(c) => Some(c.ballot),
             RoleState::Leader(l) => Some(l.ballot),
         }
@@ -246,6 +269,14 @@ impl PaxosNode {
             records,
         });
         self.last_seq
+    }
+
+    /// The chosen prefix as the records issued so far have it: what a reply that waits for
+    /// [`durability_barrier`](Self::durability_barrier) may report, since it leaves only once
+    /// those records are durable. (The prefix in memory may be ahead; a restart would lose
+    /// that part, and a leader must never count on it.)
+    pub(crate) fn durable_chosen_upto(&self) -> LogIndex {
+        self.chosen_mark_issued
     }
 
     /// Writes a chosen mark if the prefix moved and no other write carried it. Called at
@@ -294,8 +325,17 @@ impl PaxosNode {
         }
     }
 
+    /// The failure detector fires now (or a test says so): with `pre_vote`, a pre-prepare
+    /// round asks whether phase 1 could succeed; without, phase 1 starts at once. Public so
+    /// that tests and explorers can start a candidacy at a chosen moment (Raft's `campaign`).
+    /// Reference: Howard & Mortier §3; Raft thesis §9.6 for the pre-round.
+    pub fn campaign(&mut self, now_ns: Nanos) {
+        self.on_suspicion_timeout(now_ns);
+    }
+
     /// The first call that tells the node the time starts its failure detector.
     fn start_clock(&mut self, now_ns: Nanos) {
+        self.reads.observe(&self.cfg, now_ns);
         if !self.clock_started {
             self.clock_started = true;
             self.reset_suspicion_timer(now_ns);
@@ -315,27 +355,60 @@ impl PaxosNode {
     fn is_request(msg: &Message) -> bool {
         match msg {
             Message::Prepare(_)
+            | Message::PrePrepare(_)
             | Message::Accept(_)
             | Message::Heartbeat(_)
             | Message::Learn(_)
-            | Message::LearnSnapshot(_) => true,
+            | Message::LearnSnapshot(_)
+            | Message::Confirm(_) => true,
             Message::Promise(_)
+            | Message::PrePromise(_)
             | Message::Nack(_)
             | Message::Accepted(_)
             | Message::HeartbeatReply(_)
             | Message::Learned(_)
-            | Message::LearnedSnapshot(_) => false,
+            | Message::LearnedSnapshot(_)
+            | Message::ConfirmReply(_) => false,
         }
     }
 
+    /// Whether `msg` proposes or teaches no value at all: an `Accept` or `Learn` without
+    /// slots. A leader never sends one; one that arrives anyway changes nothing (not the
+    /// promise, not the failure detector), since there is nothing to make durable with it.
+    fn is_empty(msg: &Message) -> bool {
+        match msg {
+            Message::Accept(m) => m.cmds.is_empty(),
+            Message::Learn(m) => m.cmds.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// Whether `msg` asks this node to help elect another leader: a prepare or pre-prepare
+    /// of a ballot above its promise.
+    fn is_election_request(&self, msg: &Message) -> bool {
+        matches!(msg, Message::Prepare(_) | Message::PrePrepare(_)) && msg.ballot() > self.promised
+    }
+
     /// Turns down a request whose `ballot` is below this acceptor's promise, naming the
-    /// promise so that its sender learns it has been preempted. Whatever the role, and
-    /// before anything else: an acceptor promised "not to accept any more proposals numbered
-    /// less than n". Reference: Paxos Made Simple §2.2 (phase 1(b), phase 2(b), and the
+    /// promise so that its sender learns it has been preempted (a pre-prepare is answered
+    /// with a refused pre-promise, which names it too). Whatever the role, and before
+    /// anything else: an acceptor promised "not to accept any more proposals numbered less
+    /// than n". Reference: Paxos Made Simple §2.2 (phase 1(b), phase 2(b), and the
     /// optimisation of telling the proposer to abandon its proposal).
-    fn reject_stale(&mut self, from: NodeId, ballot: Epoch) {
+    fn reject_stale(&mut self, from: NodeId, msg: &Message) {
         let promised = self.promised;
-        self.send(from, Message::Nack(Nack { ballot, promised }), None);
+        let reply = match msg {
+            Message::PrePrepare(m) => Message::PrePromise(PrePromise {
+                ballot: m.ballot,
+                granted: false,
+                promised,
+            }),
+            _ => Message::Nack(Nack {
+                ballot: msg.ballot(),
+                promised,
+            }),
+        };
+        self.send(from, reply, None);
     }
 
     /// What a follower does with a message that is not a stale request: the acceptor and
@@ -343,35 +416,47 @@ impl PaxosNode {
     fn step_follower(&mut self, now_ns: Nanos, from: NodeId, msg: Message) {
         match msg {
             Message::Prepare(m) => self.handle_prepare(now_ns, from, m),
+            Message::PrePrepare(m) => self.handle_pre_prepare(now_ns, from, m),
             Message::Accept(m) => self.handle_accept(now_ns, from, m),
             Message::Heartbeat(m) => self.handle_heartbeat(now_ns, from, m),
             Message::Learn(m) => self.handle_learn(now_ns, from, m),
             Message::LearnSnapshot(m) => self.handle_learn_snapshot(now_ns, from, m),
+            Message::Confirm(m) => self.handle_confirm(now_ns, from, m),
             Message::Promise(_)
+            | Message::PrePromise(_)
             | Message::Nack(_)
             | Message::Accepted(_)
             | Message::HeartbeatReply(_)
             | Message::Learned(_)
-            | Message::LearnedSnapshot(_) => {}
+            | Message::LearnedSnapshot(_)
+            | Message::ConfirmReply(_) => {}
         }
     }
 
-    /// What a candidate does with a message that is not a stale request: promises count
-    /// toward phase 1; the acceptor and learner answer requests (one of a higher ballot has
-    /// already made this node step down).
+    /// What a candidate or pre-candidate does with a message that is not a stale request:
+    /// promises count toward phase 1 (pre-promises toward the pre-round); the acceptor and
+    /// learner answer requests (one of a higher ballot has already made a candidate step
+    /// down).
     fn step_candidate(&mut self, now_ns: Nanos, from: NodeId, msg: Message) {
+        let pre = matches!(self.role, RoleState::PreCandidate(_));
         match msg {
-            Message::Promise(m) => self.handle_promise(now_ns, from, m),
+            Message::Promise(m) if !pre => self.handle_promise(now_ns, from, m),
+            Message::PrePromise(m) if pre => self.handle_pre_promise(now_ns, from, m),
             Message::Prepare(m) => self.handle_prepare(now_ns, from, m),
+            Message::PrePrepare(m) => self.handle_pre_prepare(now_ns, from, m),
             Message::Accept(m) => self.handle_accept(now_ns, from, m),
             Message::Heartbeat(m) => self.handle_heartbeat(now_ns, from, m),
             Message::Learn(m) => self.handle_learn(now_ns, from, m),
             Message::LearnSnapshot(m) => self.handle_learn_snapshot(now_ns, from, m),
-            Message::Nack(_)
+            Message::Confirm(m) => self.handle_confirm(now_ns, from, m),
+            Message::Promise(_)
+            | Message::PrePromise(_)
+            | Message::Nack(_)
             | Message::Accepted(_)
             | Message::HeartbeatReply(_)
             | Message::Learned(_)
-            | Message::LearnedSnapshot(_) => {}
+            | Message::LearnedSnapshot(_)
+            | Message::ConfirmReply(_) => {}
         }
     }
 
@@ -382,14 +467,17 @@ impl PaxosNode {
             Message::Accepted(m) => self.handle_accepted(now_ns, from, m),
             Message::Learned(m) => self.handle_learned(now_ns, from, m),
             Message::HeartbeatReply(m) => self.handle_heartbeat_reply(now_ns, from, m),
+            Message::ConfirmReply(m) => self.handle_confirm_reply(now_ns, from, m),
+            Message::Confirm(m) => self.handle_confirm(now_ns, from, m),
             Message::Prepare(m) => self.handle_prepare(now_ns, from, m),
+            Message::PrePrepare(m) => self.handle_pre_prepare(now_ns, from, m),
             Message::Accept(m) => self.handle_accept(now_ns, from, m),
             Message::Heartbeat(m) => self.handle_heartbeat(now_ns, from, m),
             Message::Learn(m) => self.handle_learn(now_ns, from, m),
             Message::LearnedSnapshot(m) => self.handle_learned_snapshot(now_ns, from, m),
             // Late promises (phase 1 is over), nacks of ballots no higher than ours, and a
             // snapshot at our own ballot (only this node sends those).
-            Message::Promise(_) | Message::Nack(_) | Message::LearnSnapshot(_) => {}
+            Message::Promise(_) | Message::PrePromise(_) | Message::Nack(_) | Message::LearnSnapshot(_) => {}
         }
     }
 
@@ -428,12 +516,16 @@ impl ReplicatedLog for PaxosNode {
             leader_hint: None,
             max_round_seen: state.promised.round,
             clock_started: false,
+            suspicion_timeout_ns: cfg.election_timeout_max_ns,
             suspicion_deadline_ns: 0,
+            leader_heard_ns: None,
             last_seq: 0,
             durable_seq: 0,
             actions: Vec::new(),
             incoming_snapshot: None,
+            reads: ReadState::new(cfg),
         };
+        node.randomize_suspicion_timeout();
         // The state machine is volatile: start it from the snapshot, if there is one, and
         // replay the durable chosen prefix after it into it.
         if let Some((upto, image)) = node.log.snapshot() {
@@ -460,22 +552,43 @@ impl ReplicatedLog for PaxosNode {
         }
     }
 
+    /// ReadIndex or a lease read; see `read.rs`. Reference: Raft thesis §6.4, applied alike.
+    fn read(&mut self, now_ns: Nanos) -> Result<ReadId, NotLeader> {
+        self.start_clock(now_ns);
+        self.register_read(now_ns)
+    }
+
     /// The rules for every role (preemption by a higher ballot, then the refusal of a
-    /// request below the promise), then the role's own. Reference: Paxos Made Simple §2.2.
+    /// request below the promise), then the role's own. With `check_quorum`, a node that
+    /// hears from a live leader first ignores requests to elect another, ballot included
+    /// (Raft's CheckQuorum does the same with vote requests). A pre-prepare and its answer
+    /// concern a ballot nobody has promised, so they preempt nobody.
+    /// Reference: Paxos Made Simple §2.2; Raft thesis §6.2, §9.6 for the stickiness rules.
     fn step(&mut self, now_ns: Nanos, from: NodeId, msg: Message) {
         self.start_clock(now_ns);
-        if from == self.id || !self.is_member(from) {
+        if from == self.id || !self.is_member(from) || Self::is_empty(&msg) {
+            return;
+        }
+        if self.is_election_request(&msg) && self.in_lease(now_ns) {
             return;
         }
         let ballot = msg.ballot();
-        self.observe_ballot(now_ns, ballot);
+        if matches!(msg, Message::Prepare(_)) && ballot > self.promised && self.lease_forbids_promise(now_ns)
+        {
+            return;
+        }
+        match &msg {
+            Message::PrePrepare(_) => {}
+            Message::PrePromise(m) => self.max_round_seen = self.max_round_seen.max(m.promised.round),
+            _ => self.observe_ballot(now_ns, ballot),
+        }
         if ballot < self.promised && Self::is_request(&msg) {
-            self.reject_stale(from, ballot);
+            self.reject_stale(from, &msg);
             return;
         }
         match self.role {
             RoleState::Follower => self.step_follower(now_ns, from, msg),
-            RoleState::Candidate(_) => self.step_candidate(now_ns, from, msg),
+            RoleState::PreCandidate(_) | RoleState::Candidate(_) => self.step_candidate(now_ns, from, msg),
             RoleState::Leader(_) => self.step_leader(now_ns, from, msg),
         }
     }
@@ -489,9 +602,9 @@ impl ReplicatedLog for PaxosNode {
             return;
         }
         match self.role {
-            RoleState::Follower | RoleState::Candidate(_) => {
+            RoleState::Follower | RoleState::PreCandidate(_) | RoleState::Candidate(_) => {
                 if now_ns >= self.suspicion_deadline_ns {
-                    self.start_phase1(now_ns);
+                    self.on_suspicion_timeout(now_ns);
                 }
             }
             RoleState::Leader(_) => {
@@ -514,7 +627,9 @@ impl ReplicatedLog for PaxosNode {
             return Some(0);
         }
         match &self.role {
-            RoleState::Follower | RoleState::Candidate(_) => Some(self.suspicion_deadline_ns),
+            RoleState::Follower | RoleState::PreCandidate(_) | RoleState::Candidate(_) => {
+                Some(self.suspicion_deadline_ns)
+            }
             RoleState::Leader(l) => Some(match l.batch_deadline_ns {
                 Some(batch_ns) => batch_ns.min(l.heartbeat_deadline_ns),
                 None => l.heartbeat_deadline_ns,
@@ -542,7 +657,7 @@ impl ReplicatedLog for PaxosNode {
         match self.role {
             RoleState::Candidate(_) => self.on_own_promise_durable(now_ns),
             RoleState::Leader(_) => self.on_own_accepts_durable(now_ns),
-            RoleState::Follower => {}
+            RoleState::Follower | RoleState::PreCandidate(_) => {}
         }
     }
 
@@ -554,6 +669,7 @@ impl ReplicatedLog for PaxosNode {
     fn status(&self) -> Status {
         let role = match self.role {
             RoleState::Follower => Role::Follower,
+            RoleState::PreCandidate(_) => Role::PreCandidate,
             RoleState::Candidate(_) => Role::Candidate,
             RoleState::Leader(_) => Role::Leader,
         };

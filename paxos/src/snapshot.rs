@@ -174,7 +174,9 @@ impl PaxosNode {
         received: u64,
         after: Option<PersistSeq>,
     ) {
-        let chosen_upto = self.log.chosen_upto();
+        // Only durable state: the answer waits for the records that carry it.
+        let chosen_upto = self.durable_chosen_upto();
+        let after = after.or(self.durability_barrier());
         let resp = LearnedSnapshot {
             ballot,
             upto,
@@ -196,7 +198,9 @@ impl PaxosNode {
             return;
         }
         let p = &mut l.progress[from.index()];
-        p.on_answer(m.upto, m.chosen_upto);
+        // Installed, the follower holds (chosen, durably) every slot up to its chosen prefix.
+        let held = (m.chosen_upto >= m.upto).then_some(m.chosen_upto);
+        p.on_answer(m.upto, m.chosen_upto, held, now_ns);
         if p.snapshot_upto == m.upto && m.chosen_upto < m.upto {
             p.snapshot_offset = m.received;
         }

@@ -97,6 +97,10 @@ fn kind(msg: &Message) -> &'static str {
         Message::Learned(_) => "Learned",
         Message::LearnSnapshot(_) => "LearnSnapshot",
         Message::LearnedSnapshot(_) => "LearnedSnapshot",
+        Message::PrePrepare(_) => "PrePrepare",
+        Message::PrePromise(_) => "PrePromise",
+        Message::Confirm(_) => "Confirm",
+        Message::ConfirmReply(_) => "ConfirmReply",
     }
 }
 

@@ -13,8 +13,9 @@ use replog::testkit::script::{Hooks, run_dir};
 fn interaction_scripts() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../replog/testdata/interaction");
     let hooks = Hooks {
-        // The failure detector suspects the leader now: phase 1 with a new ballot.
-        campaign: PaxosNode::start_phase1,
+        // The failure detector suspects the leader now: phase 1 with a new ballot (a
+        // pre-prepare round first with `pre_vote`).
+        campaign: PaxosNode::campaign,
         log: |node: &PaxosNode| node.log().to_string(),
         // The null ballot (nothing promised yet) as b0; others as bROUND.NODE.
         epoch: |ballot| match ballot.owner {

@@ -23,13 +23,21 @@ const NODES: usize = 5;
 const SEEDS: u64 = 1000;
 const STEPS: usize = 1500;
 
+/// Random knobs, the stickiness switches as Raft's stress test draws them, and now and then
+/// one of the parity experiment's ablation switches (each must stay safe too).
 fn random_config(rng: &mut DetRng) -> ProtocolConfig {
-    ProtocolConfig {
+    let mut cfg = ProtocolConfig {
         max_batch_entries: [1, 3, 64][rng.random_range(0..3)],
         max_inflight_msgs: [1, 2, 8][rng.random_range(0..3)],
         batch_delay_ns: [0, 0, 2 * MS][rng.random_range(0..3)],
+        pre_vote: rng.random_bool(0.5),
+        check_quorum: rng.random_bool(0.5),
         ..ProtocolConfig::default()
-    }
+    };
+    cfg.ablation.paxos_per_message_acks = rng.random_bool(0.2);
+    cfg.ablation.paxos_probe_after_stall = rng.random_bool(0.2);
+    cfg.ablation.paxos_redraw_timeout_on_reset = rng.random_bool(0.2);
+    cfg
 }
 
 /// Agreement on what is known chosen: two live nodes that both know a slot to be chosen

@@ -13,7 +13,7 @@ impl RaftNode {
     /// The election timer fired (or [`RaftNode::campaign`] was called).
     /// Reference: Raft §5.2; with PreVote, thesis §9.6.
     pub(crate) fn on_election_timeout(&mut self, now_ns: Nanos) {
-        if self.cfg.raft.pre_vote {
+        if self.cfg.pre_vote {
             self.start_pre_vote(now_ns);
         } else {
             self.start_election(now_ns);
@@ -112,11 +112,14 @@ impl RaftNode {
         let resp = RequestVoteResponse {
             term: self.current_term,
             vote_granted: granted,
+            request_term: req.term,
         };
         self.send(from, Message::RequestVoteResponse(resp), after);
     }
 
-    /// A candidate counts an answer to its RequestVote. Reference: Raft §5.2.
+    /// A candidate counts an answer to its RequestVote of this term; a refusal of one of its
+    /// earlier requests (sent by a node that has since reached this term) is not an answer
+    /// to this election and is not counted. Reference: Raft §5.2.
     pub(crate) fn handle_request_vote_response(
         &mut self,
         now_ns: Nanos,
@@ -124,6 +127,9 @@ impl RaftNode {
         resp: RequestVoteResponse,
     ) {
         debug_assert_eq!(resp.term, self.current_term);
+        if resp.request_term != self.current_term {
+            return;
+        }
         self.count_vote(now_ns, from, resp.vote_granted);
     }
 
@@ -142,27 +148,33 @@ impl RaftNode {
         let resp = RequestVoteResponse {
             term: if granted { req.term } else { self.current_term },
             vote_granted: granted,
+            request_term: req.term,
         };
         self.send(from, Message::PreVoteResponse(resp), None);
     }
 
-    /// A pre-candidate counts an answer to its PreVote; a majority starts the real
-    /// election. Reference: Raft thesis §9.6.
+    /// A pre-candidate counts an answer to its current PreVote (the one asking about
+    /// `current_term + 1`); answers to an earlier round are not counted. A majority starts
+    /// the real election. Reference: Raft thesis §9.6.
     pub(crate) fn handle_pre_vote_response(
         &mut self,
         now_ns: Nanos,
         from: NodeId,
         resp: RequestVoteResponse,
     ) {
-        if resp.vote_granted && resp.term != self.current_term + 1 {
-            return; // a grant from an earlier round
+        if resp.request_term != self.current_term + 1 {
+            return;
         }
         self.count_vote(now_ns, from, resp.vote_granted);
     }
 
-    /// Records `from`'s answer in the current (pre-)election and acts on a majority.
-    /// Reference: Raft §5.2; thesis §9.6.
+    /// Records `from`'s answer in the current (pre-)election and acts on a majority. A
+    /// voter's first answer stands: a later one in the same election is a duplicate (a vote
+    /// granted is durable and cannot be withdrawn). Reference: Raft §5.2; thesis §9.6.
     pub(crate) fn count_vote(&mut self, now_ns: Nanos, from: NodeId, granted: bool) {
+        if self.votes[from.index()].is_some() {
+            return;
+        }
         self.votes[from.index()] = Some(granted);
         let yes = self
             .members
@@ -198,6 +210,7 @@ impl RaftNode {
         self.batch_deadline_ns = None;
         self.released_index = last_index;
         self.leader_append(Command::Noop);
+        self.start_leader_reads(now_ns, self.log.last_index());
         self.release_batch(now_ns);
     }
 
@@ -236,7 +249,7 @@ impl RaftNode {
     /// requests of a higher term are ignored, so a node that was partitioned away cannot
     /// depose a healthy leader. Reference: Raft thesis §6.2 and §4.2.3.
     pub(crate) fn in_lease(&self, now_ns: Nanos) -> bool {
-        self.cfg.raft.check_quorum
+        self.cfg.check_quorum
             && (self.role == Role::Leader
                 || (self.leader_hint.is_some() && self.heard_from_leader_recently(now_ns)))
     }

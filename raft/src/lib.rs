@@ -24,6 +24,7 @@
 //! | `leadership.rs` | leader election: the election timeout, RequestVote on both sides, winning and the term's no-op, PreVote, CheckQuorum (Paxos: phase 1) |
 //! | `replication.rs` | log replication: batching, AppendEntries on both sides, heartbeats, the commit rule (Paxos: phase 2, learning, catch-up) |
 //! | `node.rs` | [`RaftNode`]: Figure 2's state, the `ReplicatedLog` impl, `step_follower` / `step_candidate` / `step_leader` |
+//! | `read.rs` | reads without the log: the read index, confirmation rounds, leases (Paxos: the same file) |
 //! | `progress.rs` | [`Progress`]: the leader's view of each follower (`next_index`, `match_index`, the pipelining window) |
 //! | `snapshot.rs` | log compaction and InstallSnapshot, both sides (Paxos: `snapshot.rs`, the same helper names) |
 //! | `recovery.rs` | boot: replay the write-ahead-log records (from the last checkpoint) |
@@ -63,6 +64,8 @@
 //! | The leader counts itself only for entries it has fsynced (parallel fsync) | `quorum_match_index` (node.rs), `maybe_commit` (replication.rs) | §10.2.1 |
 //! | PreVote | `start_pre_vote`, `handle_pre_vote`, `handle_pre_vote_response` (leadership.rs) | thesis §9.6 |
 //! | CheckQuorum: the leader steps down; followers ignore disruptive votes | `quorum_recently_active`, `in_lease` (leadership.rs), `heartbeat` (replication.rs) | thesis §6.2, §4.2.3 |
+//! | ReadIndex: read index = commit index, never below the term's no-op; one round to a majority confirms leadership, shared by concurrent reads | `register_read`, `start_leader_reads`, `send_confirm_round_if_needed`, `handle_confirm`, `handle_confirm_response` (read.rs) | thesis §6.4; shared rounds: replog::read |
+//! | Leases: renewed by a round at every heartbeat, from its send time; followers and the leader ignore vote requests while the lease may run; a deposed leader aborts its reads | `renew_lease`, `lease_forbids_vote`, `abort_reads` (read.rs) | thesis §6.4.1; shared arithmetic: replog::lease |
 //! | Restart from the records alone | `replay` (recovery.rs) | §5.1, Figure 2 |
 //! | Log compaction: the snapshot replaces the log up to an applied index; a checkpoint replaces the records before it | `take_snapshot`, `persist_checkpoint` (snapshot.rs), `compact` (log.rs) | §7 |
 //! | InstallSnapshot: a follower whose next entries are compacted gets the snapshot, in stop-and-wait chunks | `send_snapshot_chunk`, `handle_install_snapshot_response` (snapshot.rs), `become_snapshot`, `on_snapshot_installed` (progress.rs) | §7 |
@@ -73,7 +76,8 @@
 //! Beyond Figure 2: the leader's no-op at the start of its term (§8); fast backtracking
 //! (§5.3); the leader's parallel fsync (§10.2.1); batching and pipelining (§10.2.2 of the
 //! thesis, flow control as etcd's `Progress`); PreVote (thesis §9.6) and CheckQuorum
-//! (thesis §6.2), both behind [`replog::RaftOptions`].
+//! (thesis §6.2), both behind the shared switches `ProtocolConfig::pre_vote` and
+//! `check_quorum` (multi-Paxos has their counterparts).
 //!
 //! # Snapshots (Raft §7)
 //!
@@ -133,12 +137,13 @@
 //! | `receiver_rules.rs` | Figure 2's receiver rules, one test per rule, on a single node (Paxos: `acceptor_rules.rs`) |
 //! | `interaction.rs` | the scripts in `replog/testdata/interaction/`, a trace per step, side by side with Paxos's |
 //! | `conformance.rs` | `replog::conformance`, the suite Paxos passes too |
-//! | `leadership.rs` | one leader per term, re-election, the election restriction |
+//! | `leadership.rs` | one leader per term, re-election, the election restriction, the timer policy (a follower keeps its draw) |
 //! | `log_repair.rs` | the follower logs of Figure 7 converge to the leader's, with and without fast backtracking |
 //! | `durability.rs` | votes and entries leave only once durable; restart from the records |
 //! | `flow_control.rs` | batching, the batch delay, the pipelining window, lost windows resent |
 //! | `figure8.rs` | Figure 8 step by step: why earlier-term entries are not committed by counting |
 //! | `prevote_checkquorum.rs` | PreVote and CheckQuorum, each switch on and off |
+//! | `stale_refusals.rs` | a refusal of an earlier term's request is not counted as an answer to the current one (votes, pre-votes, AppendEntries) |
 //! | `bugs.rs` | `ProtocolConfig::bugs` variants are caught by the agreement check |
 //! | `stress.rs` | random faults on five nodes (the schedule Paxos runs too); nothing committed is lost |
 //! | `rule_table.rs` | every function the rule table above names exists in the file it gives |
@@ -149,6 +154,7 @@ pub mod log;
 pub mod msg;
 pub mod node;
 pub mod progress;
+pub mod read;
 pub mod recovery;
 pub mod replication;
 pub mod snapshot;

@@ -33,6 +33,11 @@ pub enum Message {
     InstallSnapshot(InstallSnapshot),
     /// The result of an InstallSnapshot.
     InstallSnapshotResponse(InstallSnapshotResponse),
+    /// "Am I still your leader?": one confirmation round of ReadIndex, or a lease renewal
+    /// (`read_path = "read_index"` or `"lease"` only). Reference: Raft thesis §6.4, §6.4.1.
+    Confirm(Confirm),
+    /// A follower of `term` acknowledges the round.
+    ConfirmResponse(Confirm),
 }
 
 /// InstallSnapshot arguments (§7, Figure 13), with the image's total `size` so the follower
@@ -67,6 +72,15 @@ pub struct InstallSnapshotResponse {
     pub installed: bool,
 }
 
+/// A confirmation round (etcd sends it as a heartbeat with a context).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirm {
+    /// The leader's term (in a response, the follower's).
+    pub term: u64,
+    /// The leader's round number, echoed in the response.
+    pub round: u64,
+}
+
 /// RequestVote arguments (Figure 2).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestVote {
@@ -78,13 +92,18 @@ pub struct RequestVote {
     pub last_log_term: u64,
 }
 
-/// RequestVote results (Figure 2).
+/// RequestVote results (Figure 2), with the term of the request answered.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestVoteResponse {
     /// `current_term`, for the candidate to update itself.
     pub term: u64,
     /// True means the candidate received the vote.
     pub vote_granted: bool,
+    /// The `term` of the RequestVote (or PreVote) this answers. Not in Figure 2: a node that
+    /// refuses a request of an earlier term answers with its own, later `term`, which the
+    /// candidate may by then have reached; this tells such a stale refusal from an answer to
+    /// the candidate's current request, so only the latter is counted.
+    pub request_term: u64,
 }
 
 /// AppendEntries arguments (Figure 2).
@@ -103,8 +122,9 @@ pub struct AppendEntries {
     pub leader_commit: LogIndex,
 }
 
-/// AppendEntries results (Figure 2), with the fast-backtracking hint of §5.3 and the index
-/// the leader needs to match a response to the request it answers when requests are pipelined.
+/// AppendEntries results (Figure 2), with the fast-backtracking hint of §5.3, and the term
+/// and index the leader needs to match a response to the request it answers when requests
+/// are pipelined.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppendEntriesResponse {
     /// `current_term`, for the leader to update itself.
@@ -120,6 +140,9 @@ pub struct AppendEntriesResponse {
     /// On failure with fast backtracking: the first index the follower holds for
     /// `conflict_term`, or its last index + 1 when its log is too short. 0 otherwise.
     pub conflict_index: LogIndex,
+    /// The `term` of the AppendEntries this answers (see [`RequestVoteResponse::request_term`]):
+    /// the leader acts only on answers to requests of its current term.
+    pub request_term: u64,
 }
 
 impl Message {
@@ -132,6 +155,7 @@ impl Message {
             Message::AppendEntriesResponse(m) => m.term,
             Message::InstallSnapshot(m) => m.term,
             Message::InstallSnapshotResponse(m) => m.term,
+            Message::Confirm(m) | Message::ConfirmResponse(m) => m.term,
         }
     }
 
@@ -152,6 +176,8 @@ impl fmt::Display for Message {
             Message::PreVote(m) => write!(f, "PreVote{m}"),
             Message::RequestVoteResponse(m) => write!(f, "RequestVoteResponse{m}"),
             Message::PreVoteResponse(m) => write!(f, "PreVoteResponse{m}"),
+            Message::Confirm(m) => write!(f, "Confirm{{term:{}, round:{}}}", m.term, m.round),
+            Message::ConfirmResponse(m) => write!(f, "ConfirmResponse{{term:{}, round:{}}}", m.term, m.round),
             Message::AppendEntries(m) => {
                 write!(
                     f,
@@ -172,24 +198,21 @@ impl fmt::Display for Message {
             }
             Message::AppendEntriesResponse(m) => {
                 if m.success {
-                    write!(
-                        f,
-                        "AppendEntriesResponse{{term:{}, ok, index:{}}}",
-                        m.term, m.index
-                    )
+                    write!(f, "AppendEntriesResponse{{term:{}, ok, index:{}", m.term, m.index)?;
                 } else if (m.conflict_term, m.conflict_index) == (0, 0) {
                     write!(
                         f,
-                        "AppendEntriesResponse{{term:{}, reject, index:{}}}",
+                        "AppendEntriesResponse{{term:{}, reject, index:{}",
                         m.term, m.index
-                    )
+                    )?;
                 } else {
                     write!(
                         f,
-                        "AppendEntriesResponse{{term:{}, reject, index:{}, hint:{}@t{}}}",
+                        "AppendEntriesResponse{{term:{}, reject, index:{}, hint:{}@t{}",
                         m.term, m.index, m.conflict_index, m.conflict_term
-                    )
+                    )?;
                 }
+                write_request_term(f, m.term, m.request_term)
             }
             Message::InstallSnapshot(m) => write!(
                 f,
@@ -213,6 +236,15 @@ impl fmt::Display for Message {
     }
 }
 
+/// `, for:tR}` when the answer is to a request of another term R than its own, else `}`.
+fn write_request_term(f: &mut fmt::Formatter<'_>, term: u64, request_term: u64) -> fmt::Result {
+    if request_term == term {
+        write!(f, "}}")
+    } else {
+        write!(f, ", for:t{request_term}}}")
+    }
+}
+
 impl fmt::Display for RequestVote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -226,7 +258,8 @@ impl fmt::Display for RequestVote {
 impl fmt::Display for RequestVoteResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let answer = if self.vote_granted { "granted" } else { "rejected" };
-        write!(f, "{{term:{}, {answer}}}", self.term)
+        write!(f, "{{term:{}, {answer}", self.term)?;
+        write_request_term(f, self.term, self.request_term)
     }
 }
 
@@ -271,6 +304,7 @@ impl WireSize for Message {
                     + m.received.wire_size()
                     + m.installed.wire_size()
             }
+            Message::Confirm(m) | Message::ConfirmResponse(m) => m.term.wire_size() + m.round.wire_size(),
         }
     }
 }
@@ -283,7 +317,7 @@ impl WireSize for RequestVote {
 
 impl WireSize for RequestVoteResponse {
     fn wire_size(&self) -> usize {
-        self.term.wire_size() + self.vote_granted.wire_size()
+        self.term.wire_size() + self.vote_granted.wire_size() + self.request_term.wire_size()
     }
 }
 
@@ -304,6 +338,7 @@ impl WireSize for AppendEntriesResponse {
             + self.index.wire_size()
             + self.conflict_term.wire_size()
             + self.conflict_index.wire_size()
+            + self.request_term.wire_size()
     }
 }
 
@@ -370,6 +405,7 @@ mod tests {
         let vote_response = RequestVoteResponse {
             term: 1_000,
             vote_granted: true,
+            request_term: 1_000,
         };
         let messages = [
             Message::RequestVote(vote.clone()),
@@ -392,6 +428,7 @@ mod tests {
             Message::PreVoteResponse(RequestVoteResponse {
                 term: 0,
                 vote_granted: false,
+                request_term: 1,
             }),
             Message::AppendEntries(AppendEntries {
                 term: 300,
@@ -413,6 +450,7 @@ mod tests {
                 index: 5_000_004,
                 conflict_term: 0,
                 conflict_index: 0,
+                request_term: 300,
             }),
             Message::AppendEntriesResponse(AppendEntriesResponse {
                 term: 300,
@@ -420,6 +458,7 @@ mod tests {
                 index: 5_000_000,
                 conflict_term: 17,
                 conflict_index: 4_000_001,
+                request_term: 299,
             }),
         ];
         for m in &messages {
@@ -443,18 +482,30 @@ mod tests {
             index: 3,
             conflict_term: 17,
             conflict_index: 2,
+            request_term: 300,
         });
         let vote = Message::PreVote(RequestVote {
             term: 2,
             last_log_index: 1,
             last_log_term: 1,
         });
+        let stale_refusal = Message::RequestVoteResponse(RequestVoteResponse {
+            term: 2,
+            vote_granted: false,
+            request_term: 1,
+        });
         assert_eq!(
-            [append.to_string(), reject.to_string(), vote.to_string()],
+            [
+                append.to_string(),
+                reject.to_string(),
+                vote.to_string(),
+                stale_refusal.to_string()
+            ],
             [
                 "AppendEntries{term:300, prev:3@t299, entries:[4@t7 noop, 5@t300 get(k)], commit:2}",
                 "AppendEntriesResponse{term:300, reject, index:3, hint:2@t17}",
                 "PreVote{term:2, last_log:1@t1}",
+                "RequestVoteResponse{term:2, rejected, for:t1}",
             ]
         );
     }

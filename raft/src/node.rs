@@ -11,10 +11,11 @@ use crate::msg::{AppendEntriesResponse, InstallSnapshotResponse, Message, Reques
 use crate::progress::Progress;
 use crate::recovery;
 use crate::snapshot::IncomingSnapshot;
+use replog::read::ReadState;
 use replog::rng::{DetRng, RngExt, rng_for};
 use replog::{
-    Action, Command, Epoch, LogIndex, Nanos, NodeId, NotLeader, PersistSeq, ProtocolConfig, ReplicatedLog,
-    Role, Status,
+    Action, Command, Epoch, LogIndex, Nanos, NodeId, NotLeader, PersistSeq, ProtocolConfig, ReadId,
+    ReplicatedLog, Role, Status,
 };
 
 /// RNG stream for election timeouts.
@@ -54,7 +55,8 @@ pub struct RaftNode {
     pub(crate) leader_hint: Option<NodeId>,
 
     // Timers.
-    /// This node's randomized election timeout, drawn on each role change. Reference: §5.2.
+    /// This node's randomized election timeout, drawn on each role change and each new
+    /// election (the timer policy both protocols share). Reference: §5.2.
     election_timeout_ns: Nanos,
     /// When the election timer fires; `None` until the node first learns the time (boot has
     /// no clock), in which case it asks to be ticked at once.
@@ -76,6 +78,9 @@ pub struct RaftNode {
     /// Entries up to here may be sent; later ones are held to fill a batch.
     pub(crate) released_index: LogIndex,
     quorum_scratch: Vec<LogIndex>,
+
+    /// Reads without the log: rounds, the lease, the follower's promise (`read.rs`).
+    pub(crate) reads: ReadState,
 
     // Output.
     next_seq: PersistSeq,
@@ -310,11 +315,14 @@ impl RaftNode {
         if was == Role::Leader {
             // A leader runs no election timer; start one from now.
             self.reset_election_timer(now_ns);
+            self.abort_reads();
         }
     }
 
     /// Answers a message from an earlier term: requests are refused with the current term
-    /// so their sender learns it (and a stale leader steps down); answers are dropped.
+    /// so their sender learns it (and a stale leader steps down); answers are dropped. The
+    /// refusal names the request's term, so a sender that has meanwhile reached this node's
+    /// term does not take it for an answer to its current request (it only teaches the term).
     /// Reference: Raft §5.1, Figure 2 (receiver implementation, rule 1).
     fn reject_stale(&mut self, from: NodeId, msg: &Message) {
         let term = self.current_term;
@@ -327,22 +335,25 @@ impl RaftNode {
                     index: ae.prev_log_index,
                     conflict_term: 0,
                     conflict_index: 0,
+                    request_term: ae.term,
                 }),
                 None,
             ),
-            Message::RequestVote(_) => self.send(
+            Message::RequestVote(req) => self.send(
                 from,
                 Message::RequestVoteResponse(RequestVoteResponse {
                     term,
                     vote_granted: false,
+                    request_term: req.term,
                 }),
                 None,
             ),
-            Message::PreVote(_) => self.send(
+            Message::PreVote(req) => self.send(
                 from,
                 Message::PreVoteResponse(RequestVoteResponse {
                     term,
                     vote_granted: false,
+                    request_term: req.term,
                 }),
                 None,
             ),
@@ -356,15 +367,22 @@ impl RaftNode {
                 }),
                 None,
             ),
+            Message::Confirm(_) => self.send(
+                from,
+                Message::ConfirmResponse(crate::msg::Confirm { term, round: 0 }),
+                None,
+            ),
             Message::RequestVoteResponse(_)
             | Message::PreVoteResponse(_)
             | Message::AppendEntriesResponse(_)
-            | Message::InstallSnapshotResponse(_) => {}
+            | Message::InstallSnapshotResponse(_)
+            | Message::ConfirmResponse(_) => {}
         }
     }
 
     /// The first call that tells the node the time arms its election timer.
     fn observe(&mut self, now_ns: Nanos) {
+        self.reads.observe(&self.cfg, now_ns);
         if self.election_deadline_ns.is_none() && self.role != Role::Leader {
             self.reset_election_timer(now_ns);
         }
@@ -385,6 +403,13 @@ impl RaftNode {
             Message::InstallSnapshotResponse(resp) => {
                 self.handle_install_snapshot_response(now_ns, from, resp)
             }
+            Message::Confirm(_) => {
+                panic!(
+                    "{:?}: Confirm from {from:?} in term {}, which this node leads: two leaders in one term",
+                    self.id, self.current_term
+                )
+            }
+            Message::ConfirmResponse(m) => self.handle_confirm_response(now_ns, from, m),
             Message::RequestVote(req) => self.handle_request_vote(now_ns, from, req),
             Message::PreVote(req) => self.handle_pre_vote(now_ns, from, req),
             // Answers from the election this node already won.
@@ -406,6 +431,10 @@ impl RaftNode {
                 self.become_follower(now_ns, self.current_term, Some(from));
                 self.handle_install_snapshot(now_ns, from, m);
             }
+            Message::Confirm(m) => {
+                self.become_follower(now_ns, self.current_term, Some(from));
+                self.handle_confirm(now_ns, from, m);
+            }
             Message::RequestVote(req) => self.handle_request_vote(now_ns, from, req),
             Message::PreVote(req) => self.handle_pre_vote(now_ns, from, req),
             Message::RequestVoteResponse(resp) if self.role == Role::Candidate => {
@@ -417,7 +446,8 @@ impl RaftNode {
             Message::RequestVoteResponse(_)
             | Message::PreVoteResponse(_)
             | Message::AppendEntriesResponse(_)
-            | Message::InstallSnapshotResponse(_) => {}
+            | Message::InstallSnapshotResponse(_)
+            | Message::ConfirmResponse(_) => {}
         }
     }
 
@@ -426,12 +456,14 @@ impl RaftNode {
         match msg {
             Message::AppendEntries(ae) => self.handle_append_entries(now_ns, from, ae),
             Message::InstallSnapshot(m) => self.handle_install_snapshot(now_ns, from, m),
+            Message::Confirm(m) => self.handle_confirm(now_ns, from, m),
             Message::RequestVote(req) => self.handle_request_vote(now_ns, from, req),
             Message::PreVote(req) => self.handle_pre_vote(now_ns, from, req),
             Message::RequestVoteResponse(_)
             | Message::PreVoteResponse(_)
             | Message::AppendEntriesResponse(_)
-            | Message::InstallSnapshotResponse(_) => {}
+            | Message::InstallSnapshotResponse(_)
+            | Message::ConfirmResponse(_) => {}
         }
     }
 }
@@ -476,6 +508,7 @@ impl ReplicatedLog for RaftNode {
             batch_deadline_ns: None,
             released_index: 0,
             quorum_scratch: Vec::with_capacity(members.len()),
+            reads: ReadState::new(cfg),
             next_seq: 1,
             durable_seq: 0,
             open_persist: None,
@@ -510,6 +543,12 @@ impl ReplicatedLog for RaftNode {
         }
     }
 
+    /// ReadIndex or a lease read; see `read.rs`. Reference: Raft thesis §6.4.
+    fn read(&mut self, now_ns: Nanos) -> Result<ReadId, NotLeader> {
+        self.observe(now_ns);
+        self.register_read(now_ns)
+    }
+
     /// Figure 2, Rules for Servers (all servers), then the role's own rules.
     fn step(&mut self, now_ns: Nanos, from: NodeId, msg: Message) {
         self.observe(now_ns);
@@ -518,7 +557,7 @@ impl ReplicatedLog for RaftNode {
         }
         let term = msg.term();
         if term > self.current_term {
-            if msg.is_vote_request() && self.in_lease(now_ns) {
+            if msg.is_vote_request() && (self.in_lease(now_ns) || self.lease_forbids_vote(now_ns)) {
                 // CheckQuorum's other half: while a leader is known alive, a higher-term
                 // vote request is from a disruptive node; ignore it entirely, term included.
                 // Reference: Raft thesis §6.2, §4.2.3.
@@ -528,7 +567,7 @@ impl ReplicatedLog for RaftNode {
                 // A pre-vote changes no term: it asks about a term nobody has entered.
                 Message::PreVote(_) => {}
                 Message::PreVoteResponse(r) if r.vote_granted => {}
-                Message::AppendEntries(_) | Message::InstallSnapshot(_) => {
+                Message::AppendEntries(_) | Message::InstallSnapshot(_) | Message::Confirm(_) => {
                     self.become_follower(now_ns, term, Some(from))
                 }
                 _ => self.become_follower(now_ns, term, None),

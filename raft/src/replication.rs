@@ -107,7 +107,7 @@ impl RaftNode {
     pub(crate) fn heartbeat(&mut self, now_ns: Nanos) {
         let heartbeat_interval_ns = self.cfg.heartbeat_interval_ns;
         self.heartbeat_deadline_ns = now_ns + heartbeat_interval_ns;
-        if self.cfg.raft.check_quorum && !self.quorum_recently_active(now_ns) {
+        if self.cfg.check_quorum && !self.quorum_recently_active(now_ns) {
             tracing::debug!(node = ?self.id, term = self.current_term, "check quorum failed: stepping down");
             self.become_follower(now_ns, self.current_term, None);
             return;
@@ -134,6 +134,7 @@ impl RaftNode {
                 ProgressState::Replicate => self.send_heartbeat(peer, now_ns),
             }
         }
+        self.renew_lease(now_ns);
     }
 
     /// AppendEntries receiver (Figure 2), for a request of `current_term` from its leader:
@@ -191,6 +192,7 @@ impl RaftNode {
                 index: prev,
                 conflict_term,
                 conflict_index,
+                request_term: ae.term,
             };
             self.send(from, Message::AppendEntriesResponse(resp), None);
             return;
@@ -230,6 +232,7 @@ impl RaftNode {
             index: last_new,
             conflict_term: 0,
             conflict_index: 0,
+            request_term: ae.term,
         };
         let after = self.durability_barrier();
         self.send(from, Message::AppendEntriesResponse(resp), after);
@@ -239,7 +242,9 @@ impl RaftNode {
     /// `next_index` advance (never back: answers may be old or duplicated), the commit rule
     /// runs, and more entries go out. Failure from log inconsistency: `next_index` moves
     /// back (to the follower's hint with fast backtracking, else by one) and the leader
-    /// probes again. Answers the leader has already moved past are ignored.
+    /// probes again. Answers the leader has already moved past are ignored, and so are
+    /// refusals of requests from an earlier term (this node's, when it led before): they
+    /// say nothing about the follower's log against this term's requests.
     /// Reference: Raft §5.3, Figure 2 (Rules for Servers: leaders).
     pub(crate) fn handle_append_entries_response(
         &mut self,
@@ -248,6 +253,9 @@ impl RaftNode {
         resp: AppendEntriesResponse,
     ) {
         debug_assert_eq!(resp.term, self.current_term);
+        if resp.request_term != self.current_term {
+            return;
+        }
         let last_index = self.log.last_index();
         let pr = &mut self.progress[from.index()];
         pr.last_heard_ns = now_ns;

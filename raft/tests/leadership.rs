@@ -109,3 +109,30 @@ fn vote_requires_a_log_at_least_as_up_to_date() {
         );
     }
 }
+
+/// One timer policy for both protocols: a node draws its election timeout on each change of
+/// role and keeps it while it follows one leader; each heartbeat restarts the timer with the
+/// same draw. Reference: Raft §5.2 (and `paxos/tests/parity.rs`, the same test for the
+/// suspicion timeout).
+#[test]
+fn a_follower_keeps_its_drawn_timeout_while_it_follows_one_leader() {
+    let mut net = Network::<RaftNode>::new(3, ProtocolConfig::default(), 7);
+    let leader = net.elect(10 * SEC).expect("leader");
+    net.run_for(SEC);
+    let follower = NodeId((leader.0 + 1) % 3);
+    let mut seen = std::collections::BTreeSet::new();
+    let mut heartbeats = 0;
+    while heartbeats < 5 && net.now() < 10 * SEC {
+        net.advance_to_next_deadline();
+        let heartbeat = net
+            .queued()
+            .any(|(f, t, m)| (*f, *t) == (leader, follower) && matches!(m, raft::Message::AppendEntries(_)));
+        net.deliver_all();
+        if heartbeat {
+            heartbeats += 1;
+            let deadline_ns = raft(&net, follower).next_deadline().expect("a timer");
+            seen.insert(deadline_ns - net.now());
+        }
+    }
+    assert_eq!((heartbeats, seen.len()), (5, 1));
+}

@@ -1,4 +1,6 @@
-//! PreVote (thesis §9.6) and CheckQuorum (thesis §6.2), each a switch in `RaftOptions`.
+//! PreVote (thesis §9.6) and CheckQuorum (thesis §6.2), each a shared switch of
+//! `ProtocolConfig` (`pre_vote`, `check_quorum`). Multi-Paxos's counterparts are tested by
+//! the same schedules in `paxos/tests/prevote_checkquorum.rs`.
 
 mod common;
 
@@ -8,10 +10,11 @@ use replog::testkit::Network;
 use replog::{NodeId, ProtocolConfig, Role};
 
 fn config(pre_vote: bool, check_quorum: bool) -> ProtocolConfig {
-    let mut cfg = ProtocolConfig::default();
-    cfg.raft.pre_vote = pre_vote;
-    cfg.raft.check_quorum = check_quorum;
-    cfg
+    ProtocolConfig {
+        pre_vote,
+        check_quorum,
+        ..ProtocolConfig::default()
+    }
 }
 
 /// Isolates a follower for two seconds (it times out about ten times) while the leader

@@ -27,8 +27,8 @@ fn random_config(rng: &mut DetRng) -> ProtocolConfig {
         batch_delay_ns: [0, 0, 2 * MS][rng.random_range(0..3)],
         ..ProtocolConfig::default()
     };
-    cfg.raft.pre_vote = rng.random_bool(0.5);
-    cfg.raft.check_quorum = rng.random_bool(0.5);
+    cfg.pre_vote = rng.random_bool(0.5);
+    cfg.check_quorum = rng.random_bool(0.5);
     cfg.raft.fast_backtrack = rng.random_bool(0.7);
     cfg
 }

@@ -12,17 +12,20 @@
 //! | held sends leave in the order the protocol asked, before anything the `persisted` call produced | [`NodeHost::persisted`] |
 //! | a change of role, epoch or leader hint is reported once | [`NodeHost::status_change`] |
 //! | every `snapshot_every` applied entries the state machine's image goes to the protocol, which compacts its log (the same policy for both protocols; [`crate::snapshot`]) | [`NodeHost::carry_out`] (`Commit`) |
+//! | a read is answered only once the node said it is ready and the state machine has applied through its read index; an aborted read is refused | [`NodeHost::carry_out`] (`ReadReady`, `ReadAborted`, `Commit`) |
 //!
 //! What a backend does with each effect (append to a WAL or to memory, put a message on a
 //! socket or in an event queue, apply a command to the state machine) is its [`HostIo`].
 //! Checks of the cluster as a whole (agreement, commit order, one leader per epoch) are the
 //! [`crate::invariants`]' business.
 
-use crate::command::Command;
+use crate::command::{ClientCommand, Command};
 use crate::config::ProtocolConfig;
 use crate::log::{Action, NotLeader, ReplicatedLog, Status};
+use crate::read::ReadId;
 use crate::snapshot::SnapshotImage;
 use crate::types::{LogIndex, Nanos, NodeId, PersistSeq};
+use std::collections::VecDeque;
 
 /// What a backend does with a protocol's effects.
 pub trait HostIo<L: ReplicatedLog> {
@@ -40,6 +43,15 @@ pub trait HostIo<L: ReplicatedLog> {
     fn image(&mut self, index: LogIndex) -> SnapshotImage;
     /// Replace the state machine with `image`, the state after every command up to `index`.
     fn restore(&mut self, index: LogIndex, image: &SnapshotImage);
+    /// Answer the read `cmd` from the state machine as it is now: it has applied everything
+    /// the read must see. (Backends that never call [`NodeHost::read`] get no reads.)
+    fn serve_read(&mut self, cmd: ClientCommand) {
+        let _ = cmd;
+    }
+    /// This node lost leadership before it could answer the read `cmd`.
+    fn refuse_read(&mut self, cmd: ClientCommand, not_leader: NotLeader) {
+        let _ = (cmd, not_leader);
+    }
 }
 
 /// A protocol node and the state its executor keeps: the persists issued and confirmed, and
@@ -63,6 +75,13 @@ pub struct NodeHost<L: ReplicatedLog> {
     /// Snapshots handed to the protocol: one during a pass means another pass, for the
     /// actions the compaction asked for.
     compactions: u64,
+    /// Reads registered with the node and not yet ready, in id order.
+    reads: VecDeque<(ReadId, ClientCommand)>,
+    /// Reads the node said are ready, each waiting until the state machine has applied
+    /// through its read index.
+    ready_reads: VecDeque<(LogIndex, ClientCommand)>,
+    /// The last index handed to [`HostIo::commit`] in this boot.
+    applied: LogIndex,
 }
 
 impl<L: ReplicatedLog> NodeHost<L> {
@@ -96,6 +115,9 @@ impl<L: ReplicatedLog> NodeHost<L> {
             snapshot_every: 0,
             snapshot_index: 0,
             compactions: 0,
+            reads: VecDeque::new(),
+            ready_reads: VecDeque::new(),
+            applied: 0,
         }
     }
 
@@ -134,6 +156,21 @@ impl<L: ReplicatedLog> NodeHost<L> {
     /// command may commit among those very effects.
     pub fn propose(&mut self, now: Nanos, cmd: Command) -> Result<(), NotLeader> {
         self.node.propose(now, cmd)
+    }
+
+    /// A client's read under `read_path = "read_index"` or `"lease"`: registered with the
+    /// node, answered through [`HostIo::serve_read`] once ready (or refused through
+    /// [`HostIo::refuse_read`]). Like [`propose`](Self::propose), its effects wait for
+    /// [`carry_out`](Self::carry_out).
+    pub fn read(&mut self, now: Nanos, cmd: ClientCommand) -> Result<(), NotLeader> {
+        let id = self.node.read(now)?;
+        self.reads.push_back((id, cmd));
+        Ok(())
+    }
+
+    /// Reads registered and not yet answered or refused.
+    pub fn pending_reads(&self) -> usize {
+        self.reads.len() + self.ready_reads.len()
     }
 
     /// A message from a peer.
@@ -208,11 +245,28 @@ impl<L: ReplicatedLog> NodeHost<L> {
             },
             Action::Commit { index, cmd } => {
                 io.commit(index, cmd);
+                self.applied = index;
+                self.serve_applied_reads(io);
                 self.maybe_snapshot(index, io);
             }
             Action::Restore { index, image } => {
                 io.restore(index, &image);
                 self.snapshot_index = index;
+                // The state machine now stands at `index`, as if it had applied through it.
+                self.applied = index;
+                self.serve_applied_reads(io);
+            }
+            Action::ReadReady { upto, index } => {
+                while let Some((_, cmd)) = self.reads.pop_front_if(|(id, _)| *id <= upto) {
+                    self.ready_reads.push_back((index, cmd));
+                }
+                self.serve_applied_reads(io);
+            }
+            Action::ReadAborted { upto } => {
+                let hint = self.node.status().leader_hint;
+                while let Some((_, cmd)) = self.reads.pop_front_if(|(id, _)| *id <= upto) {
+                    io.refuse_read(cmd, NotLeader { hint });
+                }
             }
         }
     }
@@ -236,6 +290,16 @@ impl<L: ReplicatedLog> NodeHost<L> {
             self.snapshot_index = index;
             self.compactions += 1;
             self.node.compact(index, image);
+        }
+    }
+
+    /// Answers the ready reads whose read index the state machine has reached, in order.
+    /// Reference: Raft thesis §6.4, step 4 ("wait for its state machine to advance at least
+    /// as far as the readIndex").
+    fn serve_applied_reads(&mut self, io: &mut impl HostIo<L>) {
+        let applied = self.applied;
+        while let Some((_, cmd)) = self.ready_reads.pop_front_if(|(index, _)| *index <= applied) {
+            io.serve_read(cmd);
         }
     }
 
@@ -270,6 +334,7 @@ mod tests {
         persisted: Vec<PersistSeq>,
         compacted: Vec<LogIndex>,
         role: Role,
+        reads: ReadId,
     }
 
     #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -291,10 +356,15 @@ mod tests {
                 persisted: Vec::new(),
                 compacted: Vec::new(),
                 role: Role::Follower,
+                reads: 0,
             }
         }
         fn propose(&mut self, _: Nanos, _: Command) -> Result<(), NotLeader> {
             Ok(())
+        }
+        fn read(&mut self, _: Nanos) -> Result<ReadId, NotLeader> {
+            self.reads += 1;
+            Ok(self.reads)
         }
         fn step(&mut self, _: Nanos, _: NodeId, _: Msg) {}
         fn tick(&mut self, _: Nanos) {}
@@ -346,6 +416,12 @@ mod tests {
         }
         fn restore(&mut self, index: LogIndex, _: &SnapshotImage) {
             self.0.push(format!("restore {index}"));
+        }
+        fn serve_read(&mut self, cmd: ClientCommand) {
+            self.0.push(format!("read c{}#{}", cmd.client, cmd.seq));
+        }
+        fn refuse_read(&mut self, cmd: ClientCommand, _: NotLeader) {
+            self.0.push(format!("refuse c{}#{}", cmd.client, cmd.seq));
         }
     }
 
@@ -445,6 +521,56 @@ mod tests {
         let mut io = Log::default();
         h.carry_out(&mut io);
         assert_eq!(io.0, ["commit 1", "commit 2"]);
+    }
+
+    fn get(seq: u64) -> ClientCommand {
+        match Command::client(1, seq, Op::Get { key: "k".into() }) {
+            Command::Client(c) => c,
+            Command::Noop => unreachable!(),
+        }
+    }
+
+    fn commit(index: LogIndex) -> Action<Msg, u8> {
+        Action::Commit {
+            index,
+            cmd: Command::Noop,
+        }
+    }
+
+    /// Reference: Raft thesis §6.4, step 4.
+    #[test]
+    fn a_ready_read_waits_until_the_state_machine_reaches_its_read_index() {
+        let mut h = host(vec![
+            vec![Action::ReadReady { upto: 1, index: 2 }],
+            vec![commit(1)],
+            vec![commit(2)],
+        ]);
+        let mut io = Log::default();
+        h.read(0, get(7)).unwrap();
+        h.carry_out(&mut io);
+        h.carry_out(&mut io);
+        assert!(
+            io.0.iter().all(|l| !l.starts_with("read")),
+            "not before index 2: {:?}",
+            io.0
+        );
+        h.carry_out(&mut io);
+        assert_eq!(io.0.last().map(String::as_str), Some("read c1#7"));
+    }
+
+    #[test]
+    fn only_reads_up_to_the_ready_id_are_answered_and_aborted_ones_are_refused() {
+        let mut h = host(vec![
+            vec![Action::ReadReady { upto: 1, index: 0 }],
+            vec![Action::ReadAborted { upto: 2 }],
+        ]);
+        let mut io = Log::default();
+        h.read(0, get(1)).unwrap();
+        h.read(0, get(2)).unwrap();
+        h.carry_out(&mut io);
+        h.carry_out(&mut io);
+        assert_eq!(io.0, ["read c1#1", "refuse c1#2"]);
+        assert_eq!(h.pending_reads(), 0);
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! | [`types`] | node ids, log indices, virtual time, epochs (term / ballot) |
 //! | [`command`] | the commands clients propose and the KV operations inside them |
 //! | [`config`] | [`ProtocolConfig`]: the knobs both protocols share, with one meaning |
+//! | [`read`] | reads without the log: ReadIndex rounds, batching, the reads a leader holds |
+//! | [`lease`] | leader leases: their length, renewal, the drift bound, the follower's promise |
 //! | [`log`] | the [`ReplicatedLog`] trait, [`Action`], [`Status`] |
 //! | [`host`] | [`NodeHost`]: the one executor of a protocol's actions (durability before sending) |
 //! | [`invariants`] | agreement, commit order, election safety, durability, convergence |
@@ -35,9 +37,11 @@ pub mod fxhash;
 pub mod host;
 pub mod invariants;
 pub mod kv;
+pub mod lease;
 pub mod log;
 pub mod null;
 pub mod quorum;
+pub mod read;
 pub mod rng;
 pub mod snapshot;
 pub mod storage;
@@ -46,10 +50,11 @@ pub mod types;
 pub mod wire;
 
 pub use command::{ClientCommand, ClientId, CmdId, Command, Op};
-pub use config::{Bugs, ConfigError, ProtocolConfig, RaftOptions};
+pub use config::{Ablation, Bugs, ConfigError, ProtocolConfig, RaftOptions, ReadPath};
 pub use host::{HostIo, NodeHost};
 pub use kv::{KvResult, KvStore};
 pub use log::{Action, NotLeader, ReplicatedLog, Role, Status, leader_of};
+pub use read::{ReadId, ReadReady};
 pub use snapshot::SnapshotImage;
 pub use types::{Epoch, LogIndex, Nanos, NodeId, PersistSeq};
 pub use wire::WireSize;

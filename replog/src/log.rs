@@ -2,6 +2,7 @@
 
 use crate::command::Command;
 use crate::config::ProtocolConfig;
+use crate::read::ReadId;
 use crate::snapshot::SnapshotImage;
 use crate::types::{Epoch, LogIndex, Nanos, NodeId, PersistSeq};
 use crate::wire::WireSize;
@@ -45,6 +46,12 @@ pub trait ReplicatedLog: Sized + Send + 'static {
 
     /// A client asks the node to replicate `cmd`. Only a leader accepts.
     fn propose(&mut self, now: Nanos, cmd: Command) -> Result<(), NotLeader>;
+
+    /// A client's read (a `Get`) under `read_path = "read_index"` or `"lease"`: the leader
+    /// registers it and later answers through [`Action::ReadReady`] or
+    /// [`Action::ReadAborted`]. Only a leader accepts. (Under `read_path = "log"` the host
+    /// proposes reads like any command and never calls this.) See [`crate::read`].
+    fn read(&mut self, now: Nanos) -> Result<ReadId, NotLeader>;
 
     /// A message from a peer arrives.
     fn step(&mut self, now: Nanos, from: NodeId, msg: Self::Message);
@@ -94,6 +101,12 @@ pub enum Action<M, R> {
     /// Replace the state machine with `image`, the state after every command up to `index`
     /// (a snapshot booted from or installed from a peer). The next `Commit` is `index + 1`.
     Restore { index: LogIndex, image: SnapshotImage },
+    /// Reads registered with ids up to `upto` may be answered once the state machine has
+    /// applied through `index` (see [`crate::read`]).
+    ReadReady { upto: ReadId, index: LogIndex },
+    /// The node stopped leading: reads registered with ids up to `upto` and not yet ready
+    /// will not be answered here.
+    ReadAborted { upto: ReadId },
 }
 
 /// A node's role. Paxos's proposer running phase 1 reports `Candidate`.
@@ -101,7 +114,8 @@ pub enum Action<M, R> {
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Follower,
-    /// Raft with PreVote: asking whether it could win before starting an election.
+    /// With `pre_vote`: asking whether it could win before starting an election (Raft's
+    /// PreVote, Paxos's pre-prepare).
     PreCandidate,
     Candidate,
     Leader,

@@ -5,6 +5,7 @@
 use crate::command::Command;
 use crate::config::ProtocolConfig;
 use crate::log::{Action, NotLeader, ReplicatedLog, Role, Status};
+use crate::read::ReadId;
 use crate::types::{Epoch, LogIndex, Nanos, NodeId, PersistSeq};
 use crate::wire::WireSize;
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,8 @@ pub struct NullLog {
     next_seq: PersistSeq,
     durable: LogIndex,
     committed: LogIndex,
+    /// The last read id handed out.
+    last_read: ReadId,
     actions: Vec<Action<NullMessage, Command>>,
 }
 
@@ -67,10 +70,27 @@ impl ReplicatedLog for NullLog {
             next_seq: 1,
             durable,
             committed: 0,
+            last_read: 0,
             actions: Vec::new(),
         };
         node.commit_durable();
         node
+    }
+
+    /// The only copy is the leader's: a read needs no confirmation, only what was
+    /// appended before it (the log, since it commits whatever is durable).
+    fn read(&mut self, _now: Nanos) -> Result<ReadId, NotLeader> {
+        if self.id != self.leader {
+            return Err(NotLeader {
+                hint: Some(self.leader),
+            });
+        }
+        self.last_read += 1;
+        self.actions.push(Action::ReadReady {
+            upto: self.last_read,
+            index: self.log.len() as LogIndex,
+        });
+        Ok(self.last_read)
     }
 
     fn propose(&mut self, _now: Nanos, cmd: Command) -> Result<(), NotLeader> {

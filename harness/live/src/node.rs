@@ -26,8 +26,8 @@ use replog::rng::{mix, rng_for};
 use replog::storage::file::FileStorage;
 use replog::storage::wal::{Tail, WalOptions};
 use replog::{
-    ClientId, Command, HostIo, KvStore, LogIndex, Nanos, NodeHost, NodeId, PersistSeq, ReplicatedLog,
-    SnapshotImage,
+    ClientId, Command, HostIo, KvResult, KvStore, LogIndex, Nanos, NodeHost, NodeId, NotLeader, Op,
+    PersistSeq, ReadPath, ReplicatedLog, SnapshotImage,
 };
 use std::collections::HashMap;
 use std::path::Path;
@@ -126,6 +126,9 @@ struct NodeRuntime<L: ReplicatedLog> {
     /// Time in [`Self::handle`] and timers: the protocol and applying commits.
     handled_ns: u64,
     apply: ApplyCounters,
+    /// How reads are answered (`[protocol] read_path`): other than `log`, a `Get` is
+    /// registered with the node instead of proposed.
+    read_path: ReadPath,
 }
 
 /// Time spent applying commits to the state machine (and queueing the answers).
@@ -177,6 +180,35 @@ impl<L: ReplicatedLog> HostIo<L> for LiveIo<'_, L> {
             Err(e) => crate::disk::fail_stop(&format!("restoring the snapshot at index {index}: {e}")),
         }
         self.report_snapshot(index, true);
+    }
+
+    /// A read without the log: answered from the state machine as it is now.
+    fn serve_read(&mut self, cmd: ClientCommand) {
+        let value = self.kv.get(cmd.op.key()).map(str::to_string);
+        self.answer(cmd, Ok(KvResult::Read(value)));
+    }
+
+    fn refuse_read(&mut self, cmd: ClientCommand, not_leader: NotLeader) {
+        self.answer(cmd, Err(not_leader));
+    }
+}
+
+impl<L: ReplicatedLog> LiveIo<'_, L> {
+    /// Answers the client waiting on `cmd`, if it still waits on it.
+    fn answer(&mut self, cmd: ClientCommand, result: Result<KvResult, NotLeader>) {
+        if self
+            .waiting
+            .get(&cmd.client)
+            .is_some_and(|(seq, _)| *seq == cmd.seq)
+            && let Some((_, reply)) = self.waiting.remove(&cmd.client)
+        {
+            let _ = reply.send(ClientResponse {
+                client: cmd.client,
+                seq: cmd.seq,
+                node: self.id,
+                result,
+            });
+        }
     }
 }
 
@@ -242,7 +274,13 @@ impl<L: ReplicatedLog> NodeRuntime<L> {
             }
             Input::Request { cmd, reply } => {
                 let (client, seq) = (cmd.client, cmd.seq);
-                match self.host.propose(now, Command::Client(cmd)) {
+                let off_log = self.read_path != ReadPath::Log && matches!(*cmd.op, Op::Get { .. });
+                let accepted = if off_log {
+                    self.host.read(now, cmd)
+                } else {
+                    self.host.propose(now, Command::Client(cmd))
+                };
+                match accepted {
                     Ok(()) => {
                         self.waiting.insert(client, (seq, reply));
                     }
@@ -390,6 +428,7 @@ pub async fn run_node<L: ReplicatedLog>(cluster: ClusterFile, id: NodeId, data: 
         busy_ns: 0,
         handled_ns: 0,
         apply: ApplyCounters::default(),
+        read_path: cluster.config.read_path,
     };
     rt.with_host(|host, io| host.carry_out(io));
     rt.after_burst();

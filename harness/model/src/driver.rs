@@ -65,7 +65,8 @@ impl ScenarioDriver {
         schedule: Vec<FaultSpec>,
     ) -> Self {
         let mut driver = ScenarioDriver {
-            workload: Workload::new(&scenario.workload, scenario.cluster.nodes, seed),
+            workload: Workload::new(&scenario.workload, scenario.cluster.nodes, seed)
+                .with_reads_off_log(scenario.protocol.read_path != replog::ReadPath::Log),
             schedule,
             records: Vec::new(),
             seed,

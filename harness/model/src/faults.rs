@@ -71,6 +71,7 @@ pub fn resolve(
     rng: &mut DetRng,
 ) -> Vec<NodeId> {
     let n = statuses.len();
+    let exists = |id: &u32| (*id as usize) < n;
     let all: Vec<NodeId> = (0..n as u32).map(NodeId).collect();
     let leader = leader_of(statuses);
     let mut followers: Vec<NodeId> = all
@@ -78,10 +79,11 @@ pub fn resolve(
         .copied()
         .filter(|&id| statuses[id.index()].is_some() && Some(id) != leader)
         .collect();
-    let minority = (n - 1) / 2;
+    let minority = n.saturating_sub(1) / 2;
     match target {
-        TargetSpec::Node(id) => vec![NodeId(*id)],
-        TargetSpec::Nodes(ids) => ids.iter().map(|&i| NodeId(i)).collect(),
+        // Validation keeps ids in range; one that is not resolves to nothing.
+        TargetSpec::Node(id) => Some(*id).filter(exists).map(NodeId).into_iter().collect(),
+        TargetSpec::Nodes(ids) => ids.iter().copied().filter(exists).map(NodeId).collect(),
         TargetSpec::Named(name) => match name {
             NamedTarget::Leader => leader.into_iter().collect(),
             NamedTarget::Follower => pick(rng, &mut followers, 1),
@@ -100,7 +102,10 @@ pub fn resolve(
                 .into_iter()
                 .filter(|id| statuses[id.index()].is_none())
                 .collect(),
-            NamedTarget::Paused => all.into_iter().filter(|id| paused[id.index()]).collect(),
+            NamedTarget::Paused => all
+                .into_iter()
+                .filter(|id| paused.get(id.index()).copied().unwrap_or(false))
+                .collect(),
         },
     }
 }
@@ -208,10 +213,7 @@ pub fn apply(
         Some(_) => format!(" {}", names(targets.as_deref().unwrap_or(&[]))),
         None => String::new(),
     };
-    let kind_name = serde_json::to_value(spec.action)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let kind_name = spec.action.name();
     let mut record = FaultRecord {
         at_ns: now,
         kind: spec.action,
@@ -232,6 +234,12 @@ pub fn apply(
         for (a, b) in links {
             backend(a, b);
         }
+    };
+    // Validation requires every field an action needs; a spec built elsewhere without one is
+    // skipped, never half applied.
+    let skip = |record: &mut FaultRecord, missing: &str| {
+        record.applied = false;
+        record.label = format!("{kind_name}: no {missing} given, skipped");
     };
     match spec.action {
         Crash => targeted.iter().for_each(|&id| backend.crash(id)),
@@ -272,10 +280,13 @@ pub fn apply(
             &mut |a, b| backend.set_blocked(a, b, true),
             side_links(n, &targeted),
         ),
-        Bridge => cut(
-            &mut |a, b| backend.set_blocked(a, b, true),
-            bridge_links(n, targeted[0]),
-        ),
+        Bridge => match targeted.first() {
+            Some(&bridge) => cut(
+                &mut |a, b| backend.set_blocked(a, b, true),
+                bridge_links(n, bridge),
+            ),
+            None => skip(&mut record, "target"),
+        },
         MajoritiesRing => cut(
             &mut |a, b| backend.set_blocked(a, b, true),
             ring_links(n, &mut rng),
@@ -303,30 +314,38 @@ pub fn apply(
                 }
             }
         }
-        Loss => {
-            let p = spec.probability.expect("validated");
-            for (a, b) in links_touching(n, targets.as_deref()) {
-                backend.set_loss(a, b, p);
+        Loss => match spec.probability {
+            Some(p) => {
+                for (a, b) in links_touching(n, targets.as_deref()) {
+                    backend.set_loss(a, b, p);
+                }
+                record.label = format!("{kind_name} {:.0}%{who}", p * 100.0);
             }
-            record.label = format!("{kind_name} {:.0}%{who}", p * 100.0);
-        }
-        Delay => {
-            let extra = spec.extra.expect("validated").0;
-            for (a, b) in links_touching(n, targets.as_deref()) {
-                backend.set_extra_delay(a, b, extra);
+            None => skip(&mut record, "probability"),
+        },
+        Delay => match spec.extra {
+            Some(extra) => {
+                for (a, b) in links_touching(n, targets.as_deref()) {
+                    backend.set_extra_delay(a, b, extra.0);
+                }
+                record.label = format!("{kind_name} +{}{who}", format_duration(extra.0));
             }
-            record.label = format!("{kind_name} +{}{who}", format_duration(extra));
-        }
-        Duplicate => {
-            let p = spec.probability.expect("validated");
-            backend.set_duplicate(p);
-            record.label = format!("{kind_name} {:.0}%", p * 100.0);
-        }
-        ClockSkew => {
-            let rate = spec.rate.expect("validated");
-            targeted.iter().for_each(|&id| backend.set_clock_rate(id, rate));
-            record.label = format!("{kind_name} x{rate}{who}");
-        }
+            None => skip(&mut record, "extra"),
+        },
+        Duplicate => match spec.probability {
+            Some(p) => {
+                backend.set_duplicate(p);
+                record.label = format!("{kind_name} {:.0}%", p * 100.0);
+            }
+            None => skip(&mut record, "probability"),
+        },
+        ClockSkew => match spec.rate {
+            Some(rate) => {
+                targeted.iter().for_each(|&id| backend.set_clock_rate(id, rate));
+                record.label = format!("{kind_name} x{rate}{who}");
+            }
+            None => skip(&mut record, "rate"),
+        },
         SlowDisk => {
             let fsync = spec.fsync.clone();
             targeted
@@ -354,10 +373,10 @@ pub fn heal_everything(backend: &mut impl FaultTarget) {
     for id in (0..n as u32).map(NodeId) {
         backend.set_clock_rate(id, 1.0);
         backend.set_fsync(id, None);
-        if paused[id.index()] {
+        if paused.get(id.index()).copied().unwrap_or(false) {
             backend.resume(id);
         }
-        if statuses[id.index()].is_none() {
+        if statuses.get(id.index()).is_some_and(Option::is_none) {
             backend.restart(id);
         }
     }

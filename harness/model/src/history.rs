@@ -82,21 +82,19 @@ impl Value {
         match v {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::String(s) => Value::Str(s.into()),
-            serde_json::Value::Array(pair)
-                if pair.len() == 2
-                    && matches!(pair[0], serde_json::Value::Null | serde_json::Value::String(_))
-                    && pair[1].is_string() =>
-            {
-                let mut it = pair.into_iter();
-                let (Some(expected), Some(serde_json::Value::String(new))) = (it.next(), it.next()) else {
-                    unreachable!("checked above")
-                };
-                let expected = match expected {
-                    serde_json::Value::String(s) => Some(s.into()),
-                    _ => None,
-                };
-                Value::Pair(expected, new.into())
-            }
+            serde_json::Value::Array(items) => match <[serde_json::Value; 2]>::try_from(items) {
+                Ok([serde_json::Value::Null, serde_json::Value::String(new)]) => {
+                    Value::Pair(None, new.into())
+                }
+                Ok(
+                    [
+                        serde_json::Value::String(expected),
+                        serde_json::Value::String(new),
+                    ],
+                ) => Value::Pair(Some(expected.into()), new.into()),
+                Ok(pair) => Value::Json(serde_json::Value::Array(pair.into())),
+                Err(items) => Value::Json(serde_json::Value::Array(items)),
+            },
             other => Value::Json(other),
         }
     }
@@ -267,20 +265,28 @@ fn parse_call(f: Fun, value: &Value) -> Result<Call, String> {
         Fun::Write => opt_string(value)?
             .map(Call::Write)
             .ok_or_else(|| "a write's value must not be null".to_string()),
-        Fun::Cas => match value {
-            Value::Pair(expected, new) => Ok(Call::Cas {
-                expected: expected.clone(),
-                new: Arc::clone(new),
-            }),
-            Value::Json(serde_json::Value::Array(pair)) if pair.len() == 2 => Ok(Call::Cas {
-                expected: json_opt_string(&pair[0])?,
-                new: json_opt_string(&pair[1])?.ok_or("a cas's new value must not be null")?,
-            }),
-            other => Err(format!(
-                "a cas's value must be [expected, new], found {}",
-                other.to_json()
-            )),
-        },
+        Fun::Cas => {
+            let pair = match value {
+                Value::Pair(expected, new) => {
+                    return Ok(Call::Cas {
+                        expected: expected.clone(),
+                        new: Arc::clone(new),
+                    });
+                }
+                Value::Json(serde_json::Value::Array(pair)) => pair.as_slice(),
+                _ => &[],
+            };
+            let [expected, new] = pair else {
+                return Err(format!(
+                    "a cas's value must be [expected, new], found {}",
+                    value.to_json()
+                ));
+            };
+            Ok(Call::Cas {
+                expected: json_opt_string(expected)?,
+                new: json_opt_string(new)?.ok_or("a cas's new value must not be null")?,
+            })
+        }
     }
 }
 
@@ -385,61 +391,131 @@ pub fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
 /// Reads `history.jsonl`; an error names the file and line.
 pub fn read_jsonl(path: &Path) -> Result<Vec<Event>, HistoryError> {
     let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|source| HistoryError::Io {
-        path: name.clone(),
-        source,
-    })?;
+    let file = open(path)?;
     parse_jsonl(std::io::BufReader::new(file), &name)
+}
+
+/// Reads `history.jsonl` and pairs its events into operations; an error, in the JSON or in
+/// the pairing (a completion with no invocation, a second invocation while one is open, a
+/// value of the wrong shape), names the file and line.
+pub fn read_operations(path: &Path) -> Result<Vec<Operation>, HistoryError> {
+    let name = path.display().to_string();
+    let file = open(path)?;
+    parse_operations(std::io::BufReader::new(file), &name)
+}
+
+fn open(path: &Path) -> Result<std::fs::File, HistoryError> {
+    std::fs::File::open(path).map_err(|source| HistoryError::Io {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 /// Parses JSON Lines from any reader; `name` labels errors.
 pub fn parse_jsonl(reader: impl BufRead, name: &str) -> Result<Vec<Event>, HistoryError> {
+    Ok(parse_numbered(reader, name)?.0)
+}
+
+/// Parses JSON Lines and pairs them (see [`read_operations`]).
+pub fn parse_operations(reader: impl BufRead, name: &str) -> Result<Vec<Operation>, HistoryError> {
+    let (events, lines) = parse_numbered(reader, name)?;
+    pair_numbered(&events, &lines, name)
+}
+
+/// The events, and the line each came from (blank lines are skipped).
+fn parse_numbered(reader: impl BufRead, name: &str) -> Result<(Vec<Event>, Vec<usize>), HistoryError> {
     let mut events = Vec::new();
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|source| HistoryError::Io {
-            path: name.to_string(),
-            source,
-        })?;
-        if line.trim().is_empty() {
+    let mut lines = Vec::new();
+    for line in numbered_lines(reader, name) {
+        let (number, text) = line?;
+        if text.trim().is_empty() {
             continue;
         }
-        let event: Event = serde_json::from_str(&line).map_err(|e| HistoryError::Malformed {
+        let event: Event = serde_json::from_str(&text).map_err(|e| HistoryError::Malformed {
             path: name.to_string(),
-            line: i + 1,
+            line: number,
             reason: e.to_string(),
         })?;
         events.push(event);
+        lines.push(number);
     }
-    Ok(events)
+    Ok((events, lines))
+}
+
+/// The lines of `reader` with their numbers (from 1). A line that is not UTF-8 is an error
+/// naming it, not an I/O error without a place.
+pub(crate) fn numbered_lines<'a>(
+    mut reader: impl BufRead + 'a,
+    name: &'a str,
+) -> impl Iterator<Item = Result<(usize, String), HistoryError>> + 'a {
+    let mut number = 0;
+    let mut buf = Vec::new();
+    std::iter::from_fn(move || {
+        buf.clear();
+        number += 1;
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) => None,
+            Ok(_) => {
+                let text = buf.strip_suffix(b"\n").unwrap_or(&buf);
+                let text = text.strip_suffix(b"\r").unwrap_or(text);
+                Some(
+                    String::from_utf8(text.to_vec())
+                        .map(|t| (number, t))
+                        .map_err(|e| HistoryError::Malformed {
+                            path: name.to_string(),
+                            line: number,
+                            reason: format!(
+                                "not UTF-8 text (byte {} of the line)",
+                                e.utf8_error().valid_up_to()
+                            ),
+                        }),
+                )
+            }
+            Err(source) => Some(Err(HistoryError::Io {
+                path: name.to_string(),
+                source,
+            })),
+        }
+    })
 }
 
 /// Pairs each invocation with its process's next completion. An invocation with no
-/// completion becomes `Outcome::Info`. Errors name the event (1-based position in `events`).
+/// completion becomes `Outcome::Info`. Errors name the event by its 1-based position in
+/// `events` (readers of files use [`pair_numbered`] to name the file's lines).
 pub fn pair(events: &[Event], name: &str) -> Result<Vec<Operation>, HistoryError> {
+    pair_numbered(events, &[], name)
+}
+
+/// [`pair`], where event `i` came from line `lines[i]` of file `name` (an event without a
+/// line is named by its position).
+pub(crate) fn pair_numbered(
+    events: &[Event],
+    lines: &[usize],
+    name: &str,
+) -> Result<Vec<Operation>, HistoryError> {
     let bad = |line: usize, reason: String| HistoryError::Malformed {
         path: name.to_string(),
         line,
         reason,
     };
-    // Open invocations by process: index into `ops`.
-    let mut open: replog::fxhash::FxHashMap<u64, usize> = Default::default();
+    // Open invocations by process: index into `ops`, and the invocation's line.
+    let mut open: replog::fxhash::FxHashMap<u64, (usize, usize)> = Default::default();
     let mut ops: Vec<Operation> = Vec::with_capacity(events.len() / 2 + 1);
     for (i, e) in events.iter().enumerate() {
-        let line = i + 1;
+        let line = lines.get(i).copied().unwrap_or(i + 1);
         match e.kind {
             EventType::Invoke => {
-                if let Some(&prev) = open.get(&e.process) {
+                if let Some(&(_, invoked_at)) = open.get(&e.process) {
                     return Err(bad(
                         line,
                         format!(
-                            "process {} invokes again while its operation from line {} is open",
+                            "process {} invokes again while its operation from line {invoked_at} is open",
                             e.process,
-                            prev + 1
                         ),
                     ));
                 }
                 let call = parse_call(e.f, &e.value).map_err(|r| bad(line, r))?;
-                open.insert(e.process, ops.len());
+                open.insert(e.process, (ops.len(), line));
                 ops.push(Operation {
                     process: e.process,
                     key: Arc::clone(&e.key),
@@ -450,13 +526,15 @@ pub fn pair(events: &[Event], name: &str) -> Result<Vec<Operation>, HistoryError
                 });
             }
             kind => {
-                let Some(idx) = open.remove(&e.process) else {
+                let Some((idx, _)) = open.remove(&e.process) else {
                     return Err(bad(
                         line,
                         format!("process {} completes an operation it never invoked", e.process),
                     ));
                 };
-                let op = &mut ops[idx];
+                let Some(op) = ops.get_mut(idx) else {
+                    return Err(bad(line, format!("process {} has no open operation", e.process)));
+                };
                 if op.key != e.key || call_fun(&op.call) != e.f {
                     return Err(bad(
                         line,
@@ -563,6 +641,69 @@ mod tests {
         let text = "{\"process\":1,\"type\":\"invoke\",\"f\":\"read\",\"key\":\"k\",\"value\":null,\"time\":1}\n{oops}\n";
         let err = parse_jsonl(text.as_bytes(), "h.jsonl").unwrap_err();
         assert!(err.to_string().starts_with("h.jsonl:2:"), "{err}");
+    }
+
+    #[test]
+    fn every_kind_of_malformed_history_is_an_error_naming_its_line() {
+        let invoke = r#"{"process":1,"type":"invoke","f":"write","key":"k","value":"a","time":1}"#;
+        let cases = [
+            (
+                "\n\n{\"process\":1,\"type\":\"ok\",\"f\":\"read\",\"key\":\"k\",\"value\":null,\"time\":1}\n",
+                3,
+                "never invoked",
+            ),
+            (
+                &format!("{invoke}\n\n{invoke}\n") as &str,
+                3,
+                "invokes again while its operation from line 1 is open",
+            ),
+            (
+                "{\"process\":1,\"type\":\"invoke\",\"f\":\"incr\",\"key\":\"k\",\"value\":1,\"time\":1}\n",
+                1,
+                "unknown variant",
+            ),
+            (
+                "{\"process\":1,\"type\":\"invoke\",\"f\":\"write\",\"key\":\"k\",\"value\":{\"a\":1},\"time\":1}\n",
+                1,
+                "expected a string",
+            ),
+            (
+                "{\"process\":1,\"type\":\"invoke\",\"f\":\"cas\",\"key\":\"k\",\"value\":[1],\"time\":1}\n",
+                1,
+                "[expected, new]",
+            ),
+            (
+                "{\"process\":\"one\",\"type\":\"invoke\",\"f\":\"read\",\"key\":\"k\",\"value\":null,\"time\":1}\n",
+                1,
+                "invalid type",
+            ),
+            (
+                &format!(
+                    "{invoke}\n{}\n",
+                    invoke.replace("invoke", "ok").replace(":1}", ":0}")
+                ) as &str,
+                2,
+                "earlier than",
+            ),
+            ("{\"process\":1,\"type\":\"invoke\"", 1, "EOF"),
+        ];
+        for (text, line, reason) in cases {
+            let err = parse_operations(text.as_bytes(), "h.jsonl")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with(&format!("h.jsonl:{line}:")) && err.contains(reason),
+                "{text:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_an_error_naming_it() {
+        let err = parse_jsonl(&b"\n\xff\xfe\n"[..], "h.jsonl")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("h.jsonl:2: not UTF-8"), "{err}");
     }
 
     #[test]

@@ -6,20 +6,28 @@
 //!
 //! ```text
 //! index.html  report.md  summary.json        the report and every run's summary
+//! aggregates.json                            per scenario: each figure over seeds (mean, 95 %
+//!                                            interval) and the protocols compared
 //! plots/*.svg plots/*.png                    the charts
 //! runs/<scenario>/scenario.toml              the scenario as run
-//! runs/<scenario>/<protocol>-seed<N>/        raw data: summary.json, run.json,
-//!                                            history.jsonl, ops.csv, series.csv, faults.csv
-//! sweeps/<scenario>.json                     latency against offered load
+//! runs/<scenario>/<protocol>-seed<N>/        raw data: summary.json, run.json, ops.csv.zst,
+//!                                            series.csv, faults.csv; history.jsonl.zst for a
+//!                                            run that failed a check (every run with
+//!                                            `--keep-histories`)
+//! sweeps/<scenario>.json                     latency against throughput, light load to past
+//!                                            saturation
 //! ```
 //!
 //! `workbench report DIR` rebuilds the report from `runs/` and `sweeps/` alone.
 
+pub mod aggregate;
 pub mod charts;
 pub mod narrative;
 pub mod plot;
 pub mod render;
 pub mod store;
+pub mod summary;
+pub mod sweep;
 
 use model::metrics::{Summary, Versions};
 use model::protocol::Protocol;
@@ -103,7 +111,8 @@ impl ScenarioResults {
     }
 }
 
-/// One point of a load sweep.
+/// One point of a load sweep: one open-loop run at one offered rate, measured over its
+/// steady window (start-up election and warm-up excluded).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepPoint {
     pub protocol: Protocol,
@@ -112,14 +121,28 @@ pub struct SweepPoint {
     pub p50_ns: u64,
     pub p99_ns: u64,
     pub correct: bool,
+    /// The linearizability checker ran out of budget (at high load on a few hot keys) and
+    /// no invariant broke: unknown, not a failure.
+    #[serde(default)]
+    pub checker_gave_up: bool,
 }
 
-/// Latency against offered load for one scenario.
+impl SweepPoint {
+    /// Passed, or unknown because the checker gave up with every invariant holding.
+    pub fn not_failed(&self) -> bool {
+        self.correct || self.checker_gave_up
+    }
+}
+
+/// Latency against load for one scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepResult {
     pub scenario: String,
     pub source: String,
     pub seed: u64,
+    /// Workload length of each point (0 in sweeps saved before it was recorded).
+    #[serde(default)]
+    pub duration_ns: u64,
     pub points: Vec<SweepPoint>,
 }
 
@@ -155,6 +178,9 @@ pub struct ReportInput {
     pub regenerate: String,
     /// What built the binary that wrote the report.
     pub versions: Versions,
+    /// Per scenario, why one protocol is ahead when that is known (design or tuning, from the
+    /// parity ablation); the summary table shows "–" elsewhere.
+    pub reasons: std::collections::BTreeMap<String, String>,
 }
 
 /// Writes the whole report (plots, index.html, report.md, summary.json) under `dir`.
@@ -168,6 +194,7 @@ pub fn write_report(dir: &std::path::Path, input: &ReportInput) -> Result<(), Re
         .flat_map(|s| s.runs.iter().map(|r| &r.summary))
         .collect();
     store::write_json(&dir.join("summary.json"), &summaries)?;
+    store::write_json(&dir.join("aggregates.json"), &summary::aggregates(input))?;
     let md = render::markdown(input, &figures);
     let md_path = dir.join("report.md");
     std::fs::write(&md_path, md).map_err(ReportError::io(&md_path))?;

@@ -1,11 +1,14 @@
 //! Markdown and HTML from one document model, so the two never disagree.
 
+use super::aggregate::{self, Metric, format_ms};
 use super::charts::{Figure, Figures, fault_label};
-use super::narrative;
-use super::plot::protocol_label;
-use super::{ReportInput, ScenarioResults, Section, SweepResult, Table};
+use super::plot::{self, protocol_label};
+use super::{ReportInput, ScenarioResults, Section, SweepResult, Table, narrative, summary, sweep};
+use model::metrics::availability::OUTAGE_MIN_NS;
+use model::metrics::window::WARMUP_NS;
 use model::protocol::Protocol;
 use model::scenario::format_duration;
+use model::stats::Interval;
 
 enum Block {
     Heading(u8, String, String),
@@ -16,17 +19,9 @@ enum Block {
     Code(String),
 }
 
-fn ms(ns: u64) -> String {
-    format!("{:.2}", ns as f64 / 1e6)
-}
-
-fn mean_of(values: impl Iterator<Item = f64>) -> f64 {
-    let v: Vec<f64> = values.collect();
-    if v.is_empty() {
-        0.0
-    } else {
-        v.iter().sum::<f64>() / v.len() as f64
-    }
+/// A time for a sentence or a table: `0.84 ms`, `412 ms`, `1.19 s`.
+fn time(ns: u64) -> String {
+    format_ms(ns as f64 / 1e6)
 }
 
 fn verdict(sr: &ScenarioResults, p: Protocol) -> String {
@@ -45,18 +40,23 @@ fn verdict(sr: &ScenarioResults, p: Protocol) -> String {
     }
 }
 
-fn scenario_blocks(sr: &ScenarioResults, figures: &[Figure]) -> Vec<Block> {
+/// A workload knob's name as written in a scenario file.
+fn word<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn setup(sr: &ScenarioResults) -> Vec<String> {
     let s = &sr.scenario;
-    let mut b = vec![Block::Heading(2, s.name.clone(), format!("scenario-{}", s.name))];
-    if !s.description.is_empty() {
-        b.push(Block::Para(s.description.clone()));
-    }
     let w = &s.workload;
     let mut setup = vec![
         format!(
-            "{} nodes; workload {} s with {} {} clients{}, {} keys ({:?}), mix read {} / write {} / cas {}, {}-byte values; settle {}.",
+            "{} nodes; workload {} with {} {} clients{}, {} keys ({}), mix read {} / write {} / cas {}, {}-byte values; \
+             then {} to settle (not measured).",
             s.cluster.nodes,
-            s.duration.0 as f64 / 1e9,
+            time(s.duration.0),
             w.clients,
             match w.mode {
                 model::scenario::LoopMode::Closed => "closed-loop",
@@ -64,12 +64,12 @@ fn scenario_blocks(sr: &ScenarioResults, figures: &[Figure]) -> Vec<Block> {
             },
             w.rate.map(|r| format!(" at {r:.0} ops/s")).unwrap_or_default(),
             w.keys,
-            w.distribution,
+            word(&w.distribution),
             w.mix.read,
             w.mix.write,
             w.mix.cas,
             w.value_size,
-            s.settle
+            time(s.settle.0)
         ),
         format!(
             "Network latency {}, loss {}, duplication {}; fsync {}.",
@@ -79,114 +79,202 @@ fn scenario_blocks(sr: &ScenarioResults, figures: &[Figure]) -> Vec<Block> {
     let p = &s.protocol;
     setup.push(format!(
         "Protocol knobs (both): election/suspicion timeout {}–{}, heartbeat {}, batch up to {} entries (delay {}), \
-         {} messages in flight per follower. Raft-only: PreVote {}, CheckQuorum {}.",
-        format_duration(p.election_timeout_min_ns),
-        format_duration(p.election_timeout_max_ns),
-        format_duration(p.heartbeat_interval_ns),
+         {} messages in flight per follower, pre_vote {}, check_quorum {}.",
+        time(p.election_timeout_min_ns),
+        time(p.election_timeout_max_ns),
+        time(p.heartbeat_interval_ns),
         p.max_batch_entries,
-        format_duration(p.batch_delay_ns),
+        time(p.batch_delay_ns),
         p.max_inflight_msgs,
-        if p.raft.pre_vote { "on" } else { "off" },
-        if p.raft.check_quorum { "on" } else { "off" }
+        if p.pre_vote { "on" } else { "off" },
+        if p.check_quorum { "on" } else { "off" }
     ));
-    let schedule = s.fault_schedule(sr.runs.first().map_or(s.seed, |r| r.summary.seed));
+    let seed = sr.runs.first().map_or(s.seed, |r| r.summary.seed);
+    let schedule = s.fault_schedule(seed);
     if !schedule.is_empty() {
+        let numbered = schedule.len() > 8;
         let faults: Vec<String> = schedule
             .iter()
-            .map(|f| format!("{} at {}", fault_label(f), f.at))
+            .enumerate()
+            .map(|(i, f)| {
+                let n = if numbered {
+                    format!("#{} ", i + 1)
+                } else {
+                    String::new()
+                };
+                format!("{n}{} at {}", fault_label(f), time(f.at.0))
+            })
             .collect();
-        setup.push(format!("Faults: {}.", faults.join("; ")));
+        let whose = if aggregate::same_schedule_every_seed(sr) {
+            "every seed".to_string()
+        } else {
+            format!("seed {seed}; each seed draws its own")
+        };
+        setup.push(format!("Faults ({whose}): {}.", faults.join("; ")));
     }
-    b.push(Block::List(setup));
-    b.push(Block::Para(narrative::compare(sr).join(" ")));
+    setup
+}
 
-    let mut t = Table {
-        header: [
-            "protocol",
-            "seeds",
-            "checks",
-            "ops/s",
-            "p50 ms",
-            "p99 ms",
-            "p99.9 ms",
-            "max ms",
-            "info ops",
-            "leader changes",
-            "msgs/cmd",
-            "bytes/cmd",
-            "fsyncs/cmd",
+/// The per-protocol table of a scenario: each figure's mean over seeds ± its 95 % interval.
+fn figures_table(sr: &ScenarioResults) -> Table {
+    let faults = aggregate::has_faults(sr);
+    let metrics: Vec<Metric> = if faults {
+        vec![
+            Metric::Throughput,
+            Metric::P50,
+            Metric::P99,
+            Metric::P99OpenLoop,
+            Metric::Unavailable,
+            Metric::LongestOutage,
+            Metric::LeaderChanges,
+            Metric::MessagesPerCommand,
         ]
-        .map(String::from)
-        .to_vec(),
+    } else {
+        vec![
+            Metric::Throughput,
+            Metric::P50,
+            Metric::P99,
+            Metric::LeaderChanges,
+            Metric::MessagesPerCommand,
+            Metric::BytesPerCommand,
+        ]
+    };
+    let mut header = vec!["protocol".to_string(), "seeds".into(), "checks".into()];
+    header.extend(metrics.iter().map(|m| m.header().to_string()));
+    header.push("info ops".into());
+    let mut t = Table {
+        header,
         rows: Vec::new(),
     };
     for proto in sr.protocols() {
-        let runs: Vec<_> = sr.runs_of(proto).map(|r| &r.summary).collect();
-        let m = |f: &dyn Fn(&model::metrics::Summary) -> f64| mean_of(runs.iter().map(|s| f(s)));
-        t.rows.push(vec![
+        let mut row = vec![
             protocol_label(proto).to_string(),
-            runs.len().to_string(),
+            sr.runs_of(proto).count().to_string(),
             verdict(sr, proto),
-            format!("{:.0}", m(&|s| s.throughput_ops_per_s)),
-            format!("{:.2}", m(&|s| s.latency.all.p50_ns as f64) / 1e6),
-            format!("{:.2}", m(&|s| s.latency.all.p99_ns as f64) / 1e6),
-            format!("{:.2}", m(&|s| s.latency.all.p999_ns as f64) / 1e6),
-            format!("{:.2}", m(&|s| s.latency.all.max_ns as f64) / 1e6),
-            format!("{:.0}", m(&|s| s.ops.info as f64)),
-            format!("{:.1}", m(&|s| s.elections.leader_changes as f64)),
-            format!("{:.2}", m(&|s| s.messages.messages_per_command)),
-            format!("{:.0}", m(&|s| s.messages.bytes_per_command)),
-            format!("{:.2}", m(&|s| s.messages.fsyncs_per_command)),
-        ]);
+        ];
+        for &m in &metrics {
+            row.push(aggregate::interval(sr, proto, m).map_or("–".into(), |i| m.cell(&i)));
+        }
+        let info: Vec<f64> = sr.runs_of(proto).map(|r| r.summary.ops.info as f64).collect();
+        row.push(Interval::of(&info).map_or("–".into(), |i| format!("{:.0}", i.mean)));
+        t.rows.push(row);
     }
-    b.push(Block::Table(t));
-    if sr.runs.len() > sr.protocols().len() {
-        b.push(Block::Para("Table values are means over seeds.".into()));
+    t
+}
+
+/// Unavailability after each fault. With a fixed schedule, fault *i* is the same in every
+/// seed: its outage is a mean over seeds with its interval, and "down throughout" counts
+/// seeds. With a random nemesis each seed has its own faults: the first seed is shown.
+fn fault_table(sr: &ScenarioResults) -> Option<(String, Table)> {
+    let protocols: Vec<Protocol> = sr
+        .protocols()
+        .into_iter()
+        .filter(|p| sr.runs_of(*p).any(|r| !r.summary.unavailability.is_empty()))
+        .collect();
+    if protocols.is_empty() {
+        return None;
     }
+    let fixed = aggregate::same_schedule_every_seed(sr);
+    let seed = sr.runs.first().map_or(sr.scenario.seed, |r| r.summary.seed);
+    let runs_for = |p: Protocol| -> Vec<&model::metrics::Summary> {
+        sr.runs_of(p)
+            .filter(|r| fixed || r.summary.seed == seed)
+            .map(|r| &r.summary)
+            .collect()
+    };
+    let schedule = sr.scenario.fault_schedule(seed);
+    let numbered = schedule.len() > 8;
+    let mut header = vec!["fault".to_string(), "at".to_string()];
+    for &p in &protocols {
+        let l = protocol_label(p);
+        header.push(format!("{l}: outage ms"));
+        header.push(format!("{l}: down throughout"));
+        header.push(format!("{l}: new leader after ms"));
+    }
+    let mut t = Table {
+        header,
+        rows: Vec::new(),
+    };
+    let n = protocols
+        .iter()
+        .flat_map(|&p| runs_for(p).into_iter().map(|s| s.unavailability.len()))
+        .max()
+        .unwrap_or(0);
+    for i in 0..n {
+        let Some(u0) = protocols
+            .iter()
+            .flat_map(|&p| runs_for(p))
+            .find_map(|s| s.unavailability.get(i))
+        else {
+            continue;
+        };
+        let label = match schedule.iter().position(|f| f.at.0 == u0.at_ns) {
+            Some(k) if numbered => format!("#{} {}", k + 1, u0.fault),
+            _ => u0.fault.clone(),
+        };
+        let mut row = vec![label, time(u0.at_ns)];
+        for &p in &protocols {
+            let us: Vec<_> = runs_for(p)
+                .into_iter()
+                .filter_map(|s| s.unavailability.get(i))
+                .collect();
+            let outage: Vec<f64> = us.iter().map(|u| u.outage_ns as f64 / 1e6).collect();
+            row.push(Interval::of(&outage).map_or("–".into(), |i| Metric::Unavailable.cell(&i)));
+            let down = us.iter().filter(|u| u.down_throughout()).count();
+            row.push(if us.len() == 1 {
+                if down == 1 { "**yes**".into() } else { "no".into() }
+            } else if down > 0 {
+                format!("**{down} of {}**", us.len())
+            } else {
+                format!("0 of {}", us.len())
+            });
+            let leader: Vec<f64> = us
+                .iter()
+                .filter_map(|u| u.new_leader_ns)
+                .map(|t| t as f64 / 1e6)
+                .collect();
+            row.push(match Interval::of(&leader) {
+                None => "–".into(),
+                Some(i) if leader.len() == us.len() => Metric::P50.cell(&i),
+                Some(i) => format!("{} ({} of {})", Metric::P50.cell(&i), leader.len(), us.len()),
+            });
+        }
+        t.rows.push(row);
+    }
+    let intro = format!(
+        "Unavailability after each fault, up to the next fault or the end of the workload: the longest stretch with \
+         no completed operation if it lasted {} or more (0 otherwise), whether nothing completed at all until the \
+         next fault, and how long until a leader of a newer term/ballot appeared (– if none did). {} Fault targets \
+         are resolved per protocol when the fault fires, so \"leader\" may be a different node in each run.",
+        time(OUTAGE_MIN_NS),
+        if fixed {
+            "Means over seeds ± 95 % interval; every seed ran this schedule."
+        } else {
+            "Seed shown only: each seed draws its own schedule (the table above has the totals over seeds)."
+        }
+    );
+    Some((intro, t))
+}
+
+fn scenario_blocks(sr: &ScenarioResults, figures: &[Figure]) -> Vec<Block> {
+    let s = &sr.scenario;
+    let mut b = vec![Block::Heading(2, s.name.clone(), format!("scenario-{}", s.name))];
+    if !s.description.is_empty() {
+        b.push(Block::Para(s.description.clone()));
+    }
+    b.push(Block::List(setup(sr)));
+    b.push(Block::Para(narrative::compare(sr).join(" ")));
+    b.push(Block::Table(figures_table(sr)));
+    b.push(Block::Para(
+        "Mean over seeds ± the 95 % confidence interval (Student's t), over each run's measured window; \
+         `info ops` are operations that timed out with an unknown outcome (mean per run)."
+            .into(),
+    ));
     for f in figures {
         b.push(Block::Figure(f.clone()));
     }
-
-    let protocols = sr.protocols();
-    let firsts: Vec<_> = protocols.iter().filter_map(|&p| sr.runs_of(p).next()).collect();
-    if firsts.iter().any(|r| !r.summary.unavailability.is_empty()) {
-        let mut header = vec!["fault (first seed)".to_string(), "at".to_string()];
-        for r in &firsts {
-            let l = protocol_label(r.summary.protocol);
-            header.push(format!("{l}: longest gap ms"));
-            header.push(format!("{l}: new leader after ms"));
-        }
-        let mut t = Table {
-            header,
-            rows: Vec::new(),
-        };
-        let n = firsts
-            .iter()
-            .map(|r| r.summary.unavailability.len())
-            .max()
-            .unwrap_or(0);
-        for i in 0..n {
-            let Some(u0) = firsts.iter().find_map(|r| r.summary.unavailability.get(i)) else {
-                continue;
-            };
-            let mut row = vec![u0.fault.clone(), format_duration(u0.at_ns)];
-            for r in &firsts {
-                match r.summary.unavailability.get(i) {
-                    Some(u) => {
-                        row.push(ms(u.longest_gap_ns));
-                        row.push(u.new_leader_ns.map_or("–".into(), ms));
-                    }
-                    None => row.extend(["–".to_string(), "–".to_string()]),
-                }
-            }
-            t.rows.push(row);
-        }
-        b.push(Block::Para(
-            "Unavailability after each fault: the longest stretch with no completed operation until the next fault, \
-             and how long until a leader of a newer term/ballot appeared (– if none did). Fault targets are resolved \
-             per protocol when the fault fires, so 'leader' may be a different node in each run."
-                .into(),
-        ));
+    if let Some((intro, t)) = fault_table(sr) {
+        b.push(Block::Para(intro));
         b.push(Block::Table(t));
     }
 
@@ -212,16 +300,23 @@ fn scenario_blocks(sr: &ScenarioResults, figures: &[Figure]) -> Vec<Block> {
         b.push(Block::List(details));
     }
     let cmds: Vec<String> = sr
-        .runs
-        .iter()
-        .map(|r| {
-            format!(
-                "cargo run --release -- run {} --protocol {} --seed {}",
-                sr.source, r.summary.protocol, r.summary.seed
-            )
+        .protocols()
+        .into_iter()
+        .filter_map(|p| {
+            let seeds: Vec<u64> = sr.runs_of(p).map(|r| r.summary.seed).collect();
+            let first = *seeds.first()?;
+            Some(format!(
+                "cargo run --release -- run {} --protocol {p} --seed {first}{}",
+                sr.source,
+                if seeds.len() > 1 {
+                    format!(" --seeds {}", seeds.len())
+                } else {
+                    String::new()
+                }
+            ))
         })
         .collect();
-    b.push(Block::Para("Reproduce any run:".into()));
+    b.push(Block::Para("Reproduce these runs:".into()));
     b.push(Block::Code(cmds.join("\n")));
     b
 }
@@ -232,6 +327,69 @@ fn sweep_blocks(sw: &SweepResult, figures: &[Figure]) -> Vec<Block> {
         format!("Load sweep: {}", sw.scenario),
         format!("sweep-{}", sw.scenario),
     )];
+    let mut protocols: Vec<Protocol> = sw.points.iter().map(|p| p.protocol).collect();
+    protocols.sort_by_key(|p| p.rank());
+    protocols.dedup();
+    let mut knees = Vec::new();
+    for &p in &protocols {
+        let label = protocol_label(p);
+        let past = if sweep::saturated(sw, p) {
+            ""
+        } else {
+            " (the sweep did not reach a rate that broke the bound: the knee is at least this)"
+        };
+        knees.push(match sweep::knee(sw, p) {
+            Some(k) => format!(
+                "{label}: {} ops/s at p99 {}{past}",
+                plot::format_number(k.achieved_ops_per_s.round()),
+                time(k.p99_ns)
+            ),
+            None => format!(
+                "{label}: no rate kept p99 under {}",
+                format_ms(sweep::KNEE_P99_MS)
+            ),
+        });
+    }
+    b.push(Block::Para(format!(
+        "Open-loop Poisson arrivals from light load to past saturation, {} of workload per point with enough clients \
+         (1024) that the protocol, not the client count, limits throughput; figures over each run's measured window \
+         (from {} after the first leader). The knee is the highest achieved throughput with p99 under {}, among \
+         the rates swept: {}.",
+        if sw.duration_ns > 0 { time(sw.duration_ns) } else { "a few seconds".into() },
+        time(WARMUP_NS),
+        format_ms(sweep::KNEE_P99_MS),
+        knees.join("; ")
+    )));
+    let saturated: Vec<(Protocol, f64)> = protocols
+        .iter()
+        .filter(|&&p| sweep::reached_capacity(sw, p))
+        .filter_map(|&p| Some((p, sweep::capacity(sw, p)?)))
+        .collect();
+    if !saturated.is_empty() {
+        let list: Vec<String> = saturated
+            .iter()
+            .map(|(p, c)| format!("{} {} ops/s", protocol_label(*p), plot::format_number(c.round())))
+            .collect();
+        let base = saturated.iter().find(|(p, _)| *p == Protocol::Null).map(|x| x.1);
+        let floors: Vec<String> = saturated
+            .iter()
+            .filter(|(p, _)| *p != Protocol::Null)
+            .filter_map(|(p, c)| Some(format!("{} {:.0} %", protocol_label(*p), c / base? * 100.0)))
+            .collect();
+        b.push(Block::Para(format!(
+            "Capacity, the highest throughput reached once the offered load outran it: {}.{} One seed per point, so \
+             no interval: differences of a few percent are within what another seed could move.",
+            list.join(", "),
+            if floors.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " Against the no-replication baseline's capacity (the floor of what replication costs): {}.",
+                    floors.join(", ")
+                )
+            }
+        )));
+    }
     let mut t = Table {
         header: [
             "protocol",
@@ -245,25 +403,23 @@ fn sweep_blocks(sw: &SweepResult, figures: &[Figure]) -> Vec<Block> {
         .to_vec(),
         rows: Vec::new(),
     };
-    let mut points = sw.points.clone();
-    points.sort_by(|a, b| {
-        (a.protocol.rank(), a.offered_ops_per_s)
-            .partial_cmp(&(b.protocol.rank(), b.offered_ops_per_s))
-            .expect("finite")
-    });
-    for p in &points {
-        t.rows.push(vec![
-            protocol_label(p.protocol).to_string(),
-            format!("{:.0}", p.offered_ops_per_s),
-            format!("{:.0}", p.achieved_ops_per_s),
-            ms(p.p50_ns),
-            ms(p.p99_ns),
-            if p.correct {
-                "pass".into()
-            } else {
-                "**FAIL**".into()
-            },
-        ]);
+    for &p in &protocols {
+        for x in sweep::points_of(sw, p) {
+            t.rows.push(vec![
+                protocol_label(p).to_string(),
+                format!("{:.0}", x.offered_ops_per_s),
+                format!("{:.0}", x.achieved_ops_per_s),
+                format!("{:.2}", x.p50_ns as f64 / 1e6),
+                format!("{:.2}", x.p99_ns as f64 / 1e6),
+                if x.correct {
+                    "pass".into()
+                } else if x.checker_gave_up {
+                    "unknown (checker budget)".into()
+                } else {
+                    "**FAIL**".into()
+                },
+            ]);
+        }
     }
     for f in figures {
         b.push(Block::Figure(f.clone()));
@@ -276,10 +432,15 @@ fn sweep_blocks(sw: &SweepResult, figures: &[Figure]) -> Vec<Block> {
         r.iter().map(|x| format!("{x:.0}")).collect()
     };
     b.push(Block::Code(format!(
-        "cargo run --release -- sweep {} --rates {} --seed {}",
+        "cargo run --release -- sweep {} --rates {} --seed {}{}",
         sw.source,
         rates.join(","),
-        sw.seed
+        sw.seed,
+        if sw.duration_ns > 0 {
+            format!(" --duration {}", format_duration(sw.duration_ns))
+        } else {
+            String::new()
+        }
     )));
     b
 }
@@ -313,6 +474,29 @@ fn document(input: &ReportInput, figures: &Figures) -> Vec<Block> {
          (git {}, {}). Every number comes from the runs saved under `runs/` beside this file; regenerate with {}.",
         input.backend_note, v.workbench, v.git, v.rustc, input.regenerate
     )));
+    if !input.scenarios.is_empty() {
+        b.push(Block::Para(narrative::method_note()));
+        let wins = summary::who_wins(input);
+        if !wins.rows.is_empty() {
+            b.push(Block::Heading(2, "Who wins where".into(), "who-wins".into()));
+            b.push(Block::Para(format!(
+                "Per scenario, which protocol is ahead and by how much. **Bold**: the 95 % intervals over seeds \
+                 separate, so the difference is significant; \"no significant difference\" where they overlap. \
+                 Percentages are of the other protocol's figure; from twice it on, the ratio is given. Tail \
+                 latency in fault scenarios (scheduled faults, a nemesis, or steady message loss) is the open-loop \
+                 p99 (closed-loop p99 hides outages). {}",
+                if input.reasons.is_empty() {
+                    "This table does not say whether a lead comes from the design or from tuning; the parity \
+                     ablation (a section below, where it ran) and the design-difference sections measure \
+                     individual mechanisms."
+                } else {
+                    "The reason column comes from the parity ablation (design or tuning) where it ran; – where it \
+                     is not known."
+                }
+            )));
+            b.push(Block::Table(wins));
+        }
+    }
     let mut overview = Table {
         header: ["scenario", "nodes", "faults", "Raft", "Multi-Paxos"]
             .map(String::from)
@@ -322,21 +506,28 @@ fn document(input: &ReportInput, figures: &Figures) -> Vec<Block> {
     for sr in &input.scenarios {
         let faults = sr.scenario.fault_schedule(sr.scenario.seed).len();
         let cell = |p: Protocol| {
-            let runs: Vec<_> = sr.runs_of(p).collect();
-            if runs.is_empty() {
+            if sr.runs_of(p).next().is_none() {
                 return "–".to_string();
             }
+            let get = |m: Metric| aggregate::interval(sr, p, m).map_or("–".into(), |i| m.cell(&i));
             format!(
-                "{} · {:.0} ops/s · p99 {:.1} ms",
+                "{} · {} ops/s · p99 {} ms",
                 verdict(sr, p),
-                mean_of(runs.iter().map(|r| r.summary.throughput_ops_per_s)),
-                mean_of(runs.iter().map(|r| r.summary.latency.all.p99_ns as f64)) / 1e6
+                get(Metric::Throughput),
+                get(Metric::P99)
             )
         };
         overview.rows.push(vec![
             format!("[{}](#scenario-{})", sr.scenario.name, sr.scenario.name),
             sr.scenario.cluster.nodes.to_string(),
-            faults.to_string(),
+            if faults > 0 && !aggregate::same_schedule_every_seed(sr) {
+                format!(
+                    "{faults} (seed {})",
+                    sr.runs.first().map_or(sr.scenario.seed, |r| r.summary.seed)
+                )
+            } else {
+                faults.to_string()
+            },
             cell(Protocol::Raft),
             cell(Protocol::Paxos),
         ]);

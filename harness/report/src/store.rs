@@ -1,13 +1,19 @@
 //! Raw run data on disk: what `workbench report DIR` rebuilds a report from.
+//!
+//! A run's operations are what the report is drawn from: they are always kept, compressed
+//! with zstd (`ops.csv.zst`, about a tenth of the text). Its history (every invocation and
+//! completion, for `workbench check`) is the bulk of the raw data and is kept compressed
+//! (`history.jsonl.zst`) for a run that failed a check, and for every run only when asked
+//! ([`Histories::All`]): a passing run's history is reproduced exactly by the command the
+//! report prints. Files written before compression (`ops.csv`, `history.jsonl`) still load.
 
 use super::{ReportError, RunResult, ScenarioResults, SweepResult};
-use model::history::{push_u64, write_jsonl};
+use model::history::{Event, HistoryError, Operation, parse_jsonl, parse_operations, push_u64, write_jsonl};
 use model::metrics::{DEFAULT_BUCKET_NS, Summary, time_series};
 use model::protocol::Protocol;
 use model::run::RunOutput;
 use model::scenario::Scenario;
 use model::workload::OpRecord;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Writes `value` as pretty JSON.
@@ -29,8 +35,39 @@ pub fn run_dir(root: &Path, scenario: &str, protocol: Protocol, seed: u64) -> Pa
         .join(format!("{protocol}-seed{seed}"))
 }
 
-/// Saves a run's raw data and summary.
+/// Which runs keep their history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Histories {
+    /// Every run.
+    All,
+    /// Only runs that failed a check.
+    Failed,
+}
+
+/// How a run's raw data is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RawFormat {
+    /// `ops.csv` and `history.jsonl` as text (a campaign's failures, kept for study).
+    Plain,
+    /// `ops.csv.zst`, and `history.jsonl.zst` for the runs `Histories` names.
+    Compressed(Histories),
+}
+
+/// zstd's level for raw data: fast, and most of the gain of the higher levels on this text.
+const ZSTD_LEVEL: i32 = 3;
+
+fn write_zst(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let packed = zstd::bulk::compress(bytes, ZSTD_LEVEL).map_err(ReportError::io(path))?;
+    std::fs::write(path, packed).map_err(ReportError::io(path))
+}
+
+/// Saves a run's raw data, uncompressed, and its summary.
 pub fn save_run(root: &Path, result: &RunResult) -> Result<PathBuf, ReportError> {
+    save_run_as(root, result, RawFormat::Plain)
+}
+
+/// Saves a run's raw data in `format`, and its summary.
+pub fn save_run_as(root: &Path, result: &RunResult, format: RawFormat) -> Result<PathBuf, ReportError> {
     let out = &result.output;
     let dir = run_dir(root, &out.scenario, out.protocol, out.seed);
     std::fs::create_dir_all(&dir).map_err(ReportError::io(&dir))?;
@@ -40,15 +77,31 @@ pub fn save_run(root: &Path, result: &RunResult) -> Result<PathBuf, ReportError>
     let run_json = dir.join("run.json");
     let rest = serde_json::to_value(out.run_json()).map_err(ReportError::json(&run_json))?;
     write_json(&run_json, &rest)?;
-    let hist = dir.join("history.jsonl");
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&hist).map_err(ReportError::io(&hist))?);
-    write_jsonl(&out.history, &mut f).map_err(ReportError::io(&hist))?;
-    f.flush().map_err(ReportError::io(&hist))?;
     let write = |name: &str, bytes: &[u8]| {
         let path = dir.join(name);
         std::fs::write(&path, bytes).map_err(ReportError::io(&path))
     };
-    write("ops.csv", &ops_csv(&out.ops))?;
+    let mut history = Vec::new();
+    let keep_history = match format {
+        RawFormat::Plain | RawFormat::Compressed(Histories::All) => true,
+        RawFormat::Compressed(Histories::Failed) => !result.summary.correct,
+    };
+    if keep_history {
+        let name = dir.join("history.jsonl");
+        write_jsonl(&out.history, &mut history).map_err(ReportError::io(&name))?;
+    }
+    match format {
+        RawFormat::Plain => {
+            write("history.jsonl", &history)?;
+            write("ops.csv", &ops_csv(&out.ops))?;
+        }
+        RawFormat::Compressed(_) => {
+            if keep_history {
+                write_zst(&dir.join("history.jsonl.zst"), &history)?;
+            }
+            write_zst(&dir.join("ops.csv.zst"), &ops_csv(&out.ops))?;
+        }
+    }
     let mut csv = String::from("start_ns,ops_per_s,p50_ns,p99_ns\n");
     for b in time_series(&out.ops, out.end_ns, DEFAULT_BUCKET_NS) {
         csv += &format!("{},{:.1},{},{}\n", b.start_ns, b.ops_per_s, b.p50_ns, b.p99_ns);
@@ -58,9 +111,12 @@ pub fn save_run(root: &Path, result: &RunResult) -> Result<PathBuf, ReportError>
     for f in &out.faults {
         let nodes: Vec<String> = f.nodes.iter().map(|n| n.0.to_string()).collect();
         csv += &format!(
-            "{},{:?},{},{},\"{}\"\n",
+            "{},{},{},{},\"{}\"\n",
             f.at_ns,
-            f.kind,
+            serde_json::to_value(f.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
             f.applied,
             nodes.join(" "),
             f.label.replace('"', "'")
@@ -71,6 +127,37 @@ pub fn save_run(root: &Path, result: &RunResult) -> Result<PathBuf, ReportError>
         write("trace.log", trace.as_bytes())?;
     }
     Ok(dir)
+}
+
+/// Reads a history, `history.jsonl` or its zstd-compressed `history.jsonl.zst`; an error
+/// names the file and line.
+pub fn read_history(path: &Path) -> Result<Vec<Event>, HistoryError> {
+    read_jsonl_with(path, parse_jsonl)
+}
+
+/// The paired operations of a `history.jsonl` or its zstd-compressed `history.jsonl.zst`,
+/// for the checker; errors name the file and line.
+pub fn read_operations(path: &Path) -> Result<Vec<Operation>, HistoryError> {
+    read_jsonl_with(path, parse_operations)
+}
+
+/// Opens `path`, decompressing a `.zst` file, and parses it with `parse`.
+fn read_jsonl_with<T>(
+    path: &Path,
+    parse: fn(Box<dyn std::io::BufRead>, &str) -> Result<T, HistoryError>,
+) -> Result<T, HistoryError> {
+    let name = path.display().to_string();
+    let io = |source| HistoryError::Io {
+        path: name.clone(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    if path.extension().and_then(|e| e.to_str()) == Some("zst") {
+        let decoder = zstd::Decoder::new(file).map_err(io)?;
+        parse(Box::new(std::io::BufReader::new(decoder)), &name)
+    } else {
+        parse(Box::new(std::io::BufReader::new(file)), &name)
+    }
 }
 
 /// The text of `ops.csv`: a header, then one line per operation (`f` and `status` in lower
@@ -135,9 +222,20 @@ fn sorted_dirs(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     Ok(out)
 }
 
-/// Reads the operations `save_run` wrote to ops.csv; an error names the file and line.
+/// Reads the operations `save_run` wrote to `ops.csv` or `ops.csv.zst`; an error names the
+/// file and line.
 fn read_ops_csv(path: &Path) -> Result<Vec<OpRecord>, ReportError> {
-    let text = std::fs::read_to_string(path).map_err(ReportError::io(path))?;
+    let bytes = std::fs::read(path).map_err(ReportError::io(path))?;
+    let bytes = if path.extension().and_then(|e| e.to_str()) == Some("zst") {
+        zstd::stream::decode_all(bytes.as_slice()).map_err(ReportError::io(path))?
+    } else {
+        bytes
+    };
+    let text = String::from_utf8(bytes).map_err(|e| ReportError::Parse {
+        path: path.to_path_buf(),
+        line: 0,
+        message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+    })?;
     let mut ops = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {
         let bad = |what: &str| ReportError::Parse {
@@ -190,7 +288,12 @@ pub fn load(root: &Path) -> Result<(Vec<ScenarioResults>, Vec<SweepResult>), Rep
             };
             for rdir in sorted_dirs(&sdir)?.into_iter().filter(|p| p.is_dir()) {
                 let mut output: RunOutput = read_json(&rdir.join("run.json"))?;
-                output.ops = read_ops_csv(&rdir.join("ops.csv"))?;
+                let packed = rdir.join("ops.csv.zst");
+                output.ops = read_ops_csv(&if packed.exists() {
+                    packed
+                } else {
+                    rdir.join("ops.csv")
+                })?;
                 let summary: Summary = read_json(&rdir.join("summary.json"))?;
                 results.runs.push(RunResult { output, summary });
             }
@@ -240,6 +343,35 @@ mod tests {
         let (loaded, _) = load(dir.path()).unwrap();
         assert!(!output.ops.is_empty());
         assert_eq!(loaded[0].runs[0].output.ops, output.ops);
+    }
+
+    #[test]
+    fn a_compressed_run_loads_back_and_keeps_its_history_only_when_asked() {
+        let scenario = Scenario::parse(
+            "name = \"tiny\"\nduration = \"300ms\"\n[cluster]\nnodes = 3\n[workload]\nclients = 2\n",
+            "tiny",
+        )
+        .unwrap();
+        let output = sim::run_protocol(Protocol::Raft, &scenario, &sim::RunOptions::default()).unwrap();
+        let summary = summarize(&output, check_history(&output.history), &Default::default());
+        let result = RunResult {
+            output: output.clone(),
+            summary,
+        };
+        let (kept, dropped) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        for (dir, histories) in [(&kept, Histories::All), (&dropped, Histories::Failed)] {
+            save_scenario(dir.path(), &scenario, "inline").unwrap();
+            save_run_as(dir.path(), &result, RawFormat::Compressed(histories)).unwrap();
+        }
+        let (loaded, _) = load(kept.path()).unwrap();
+        assert_eq!(loaded[0].runs[0].output.ops, output.ops);
+        let run = run_dir(kept.path(), "tiny", Protocol::Raft, output.seed);
+        assert_eq!(
+            read_history(&run.join("history.jsonl.zst")).unwrap(),
+            output.history
+        );
+        let run = run_dir(dropped.path(), "tiny", Protocol::Raft, output.seed);
+        assert!(run.join("ops.csv.zst").is_file() && !run.join("history.jsonl.zst").exists());
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! Clients and faults are the [`Driver`]'s business: it gets replies and its own timers, and
 //! acts on the simulation through its public methods.
 
+pub mod blame;
 pub mod clock;
 pub mod event;
 pub mod network;
@@ -25,6 +26,7 @@ pub mod properties;
 pub mod runner;
 pub mod trace;
 
+use blame::{HarnessCode, Origin, ProtocolCode};
 use clock::Clock;
 use event::{EventQueue, SimEvent};
 use model::run::{NodeStats, StatusChange};
@@ -34,18 +36,19 @@ use model::workload::ClientReply;
 use network::Network;
 use replog::command::ClientCommand;
 use replog::invariants::Invariants;
-use replog::kv::KvStore;
+use replog::kv::{KvResult, KvStore};
 use replog::rng::{DetRng, mix, rng_for};
 use replog::storage::Storage;
 use replog::storage::mem::MemStorage;
 use replog::{
-    ClientId, Command, HostIo, LogIndex, Nanos, NodeHost, NodeId, PersistSeq, ProtocolConfig, ReplicatedLog,
-    Role, SnapshotImage, Status, WireSize,
+    ClientId, Command, HostIo, LogIndex, Nanos, NodeHost, NodeId, NotLeader, Op, PersistSeq, ProtocolConfig,
+    ReadPath, ReplicatedLog, Role, SnapshotImage, Status, WireSize,
 };
 use std::collections::{BTreeSet, VecDeque};
 use trace::{Trace, TraceKind};
 
-pub use runner::{RunOptions, conclude, run_protocol, run_sim};
+pub use blame::{HarnessError, HarnessPanic};
+pub use runner::{RunOptions, SimError, conclude, run_protocol, run_sim};
 
 /// Everything fixed at the start of a simulation.
 #[derive(Clone, Debug)]
@@ -167,17 +170,21 @@ struct SimIo<'a, L: ReplicatedLog> {
 
 impl<L: ReplicatedLog> HostIo<L> for SimIo<'_, L> {
     fn persist(&mut self, seq: PersistSeq, records: Vec<L::Record>) {
+        let _harness = HarnessCode::enter();
         self.storage.append(&records).expect("memory storage");
         self.unsynced.push_back((seq, self.storage.appended_len()));
         self.need_fsync = true;
     }
 
     fn send(&mut self, to: NodeId, msg: L::Message) {
+        // `wire_size` is the message's own code: still the protocol's.
         let size = msg.wire_size();
+        let _harness = HarnessCode::enter();
         self.outbox.push((to, msg, size));
     }
 
     fn commit(&mut self, index: LogIndex, cmd: Command) {
+        let _harness = HarnessCode::enter();
         self.invariants.on_commit(self.now, self.id, index, cmd.id());
         // Every replica applies; only the one a client waits on copies the result out of the
         // store.
@@ -186,24 +193,13 @@ impl<L: ReplicatedLog> HostIo<L> for SimIo<'_, L> {
             && let Some(result) = applied.result()
             && self.waiting.remove(&(c.client, c.seq))
         {
-            self.cost += self.cpu.per_send_ns;
-            let reply = ClientReply {
-                node: self.id,
-                seq: c.seq,
-                result: Ok(result.to_result()),
-            };
-            let at = self.now + self.cost + self.net.client_hop(self.rng);
-            self.queue.push(
-                at,
-                SimEvent::Reply {
-                    client: c.client,
-                    reply,
-                },
-            );
+            let result = Ok(result.to_result());
+            self.reply(c.client, c.seq, result);
         }
     }
 
     fn checkpoint(&mut self, seq: PersistSeq, records: Vec<L::Record>) {
+        let _harness = HarnessCode::enter();
         self.storage.checkpoint(&records).expect("memory storage");
         self.unsynced.push_back((seq, self.storage.appended_len()));
         self.need_fsync = true;
@@ -211,6 +207,7 @@ impl<L: ReplicatedLog> HostIo<L> for SimIo<'_, L> {
 
     /// Encoding the image costs CPU by its size, as a message of that size would.
     fn image(&mut self, index: LogIndex) -> SnapshotImage {
+        let _harness = HarnessCode::enter();
         self.invariants
             .on_snapshot(self.now, self.id, index, self.kv.digest());
         let image = SnapshotImage::new(self.kv.image());
@@ -219,10 +216,36 @@ impl<L: ReplicatedLog> HostIo<L> for SimIo<'_, L> {
     }
 
     fn restore(&mut self, index: LogIndex, image: &SnapshotImage) {
+        // An image that does not decode was put together by the protocol: its fault.
         *self.kv = KvStore::from_image(image.bytes()).unwrap_or_else(|e| panic!("{}: {e}", self.id));
+        let _harness = HarnessCode::enter();
         self.cost += self.cpu.bytes_ns(image.len());
         self.invariants
             .on_restore(self.now, self.id, index, self.kv.digest());
+    }
+
+    /// A read without the log: answered from this node's state machine as it is now.
+    fn serve_read(&mut self, cmd: ClientCommand) {
+        let value = self.kv.get(cmd.op.key()).map(str::to_string);
+        self.reply(cmd.client, cmd.seq, Ok(KvResult::Read(value)));
+    }
+
+    fn refuse_read(&mut self, cmd: ClientCommand, not_leader: NotLeader) {
+        self.reply(cmd.client, cmd.seq, Err(not_leader));
+    }
+}
+
+impl<L: ReplicatedLog> SimIo<'_, L> {
+    /// Schedules the answer to a client after the CPU work so far and one client hop.
+    fn reply(&mut self, client: ClientId, seq: u64, result: Result<KvResult, NotLeader>) {
+        self.cost += self.cpu.per_send_ns;
+        let reply = ClientReply {
+            node: self.id,
+            seq,
+            result,
+        };
+        let at = self.now + self.cost + self.net.client_hop(self.rng);
+        self.queue.push(at, SimEvent::Reply { client, reply });
     }
 }
 
@@ -230,11 +253,85 @@ thread_local! {
     static CATCHING_PROTOCOL_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Whether this thread is inside [`Simulation::run_until`], where a panic is a protocol
-/// assertion that the run records as a violation. The binary's panic hook stays quiet for
-/// those, so a run that catches a broken protocol does not also spray backtraces.
+/// Whether a panic on this thread now would be a protocol assertion that the run records as
+/// a violation: inside [`Simulation::run_until`], in protocol code. The binary's panic hook
+/// stays quiet for those, so a run that catches a broken protocol does not also spray
+/// backtraces; a harness panic is printed in full.
 pub fn catching_protocol_panics() -> bool {
-    CATCHING_PROTOCOL_PANICS.with(|c| c.get())
+    CATCHING_PROTOCOL_PANICS.with(|c| c.get()) && blame::in_protocol_code()
+}
+
+/// What an event was, kept (cheaply: no allocation) while it is handled, to name it if the
+/// harness panics.
+#[derive(Clone, Copy, Debug)]
+enum EventName {
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+    },
+    NodeRun(NodeId),
+    Timer(NodeId),
+    FsyncDone(NodeId),
+    Request {
+        node: NodeId,
+        client: ClientId,
+        seq: u64,
+    },
+    Reply {
+        client: ClientId,
+        seq: u64,
+    },
+    Driver(model::timer::TimerToken),
+}
+
+impl EventName {
+    fn of<M>(event: &SimEvent<M>) -> Self {
+        match *event {
+            SimEvent::Deliver { to, from, .. } => EventName::Deliver { from, to },
+            SimEvent::NodeRun { node, .. } => EventName::NodeRun(node),
+            SimEvent::Timer { node, .. } => EventName::Timer(node),
+            SimEvent::FsyncDone { node, .. } => EventName::FsyncDone(node),
+            SimEvent::Request { node, ref cmd } => EventName::Request {
+                node,
+                client: cmd.client,
+                seq: cmd.seq,
+            },
+            SimEvent::Reply { client, ref reply } => EventName::Reply {
+                client,
+                seq: reply.seq,
+            },
+            SimEvent::Driver { token } => EventName::Driver(token),
+        }
+    }
+}
+
+impl std::fmt::Display for EventName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use model::timer::TimerToken;
+        match *self {
+            EventName::Deliver { from, to } => write!(f, "handling a message from {from} to {to}"),
+            EventName::NodeRun(n) => write!(f, "running the next input of {n}"),
+            EventName::Timer(n) => write!(f, "firing the protocol timer of {n}"),
+            EventName::FsyncDone(n) => write!(f, "completing an fsync of {n}"),
+            EventName::Request { node, client, seq } => {
+                write!(f, "delivering request {seq} of client {client} to {node}")
+            }
+            EventName::Reply { client, seq } => {
+                write!(f, "handing client {client} the reply to request {seq}")
+            }
+            EventName::Driver(TimerToken::Fault { index }) => {
+                write!(
+                    f,
+                    "applying fault {index} of the schedule (faults[{index}] or the nemesis)"
+                )
+            }
+            EventName::Driver(TimerToken::Client { client, .. }) => {
+                write!(f, "firing a timer of client {client}")
+            }
+            EventName::Driver(TimerToken::Arrival) => write!(f, "an open-loop arrival"),
+            EventName::Driver(TimerToken::Custom(n)) => write!(f, "firing custom driver timer {n}"),
+        }
+    }
 }
 
 /// A simulated cluster running protocol `L`.
@@ -300,7 +397,12 @@ impl<L: ReplicatedLog> Simulation<L> {
                 waiting: BTreeSet::new(),
                 stats: NodeStats::default(),
             });
-            sim.boot(id);
+            if let Err(caught) = blame::catch(|| sim.boot(id)) {
+                match caught.origin {
+                    Origin::Protocol(node) => sim.protocol_panicked(node, &caught.message),
+                    Origin::Harness => std::panic::resume_unwind(caught.payload),
+                }
+            }
         }
         sim
     }
@@ -309,10 +411,15 @@ impl<L: ReplicatedLog> Simulation<L> {
 
     /// Processes events up to and including time `until`, then sets the clock to `until`.
     ///
-    /// A panic inside the protocol (one of its invariant assertions) is caught, recorded as a
+    /// A panic inside protocol code (one of its invariant assertions) is caught, recorded as a
     /// [`InvariantKind::ProtocolAssertion`](replog::invariants::InvariantKind) violation,
     /// and halts the simulation: the run still ends with its history and trace, so a broken
     /// protocol is reported and saved like any other violation instead of aborting a campaign.
+    ///
+    /// A panic anywhere else (the driver, the fault layer, the simulator) is the harness's
+    /// own bug and no finding about the protocol: it continues unwinding as a
+    /// [`HarnessPanic`] naming the time and the event, for the caller to report
+    /// ([`run_protocol`] makes it a [`HarnessError`]).
     pub fn run_until(&mut self, until: Nanos, driver: &mut impl Driver<L>) {
         let outer = CATCHING_PROTOCOL_PANICS.replace(true);
         while !self.halted {
@@ -321,20 +428,37 @@ impl<L: ReplicatedLog> Simulation<L> {
             };
             debug_assert!(time >= self.now, "time went backwards");
             self.now = time;
-            let handled =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(event, driver)));
-            if let Err(payload) = handled {
-                let message = payload
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_else(|| "protocol panicked".into());
-                self.invariants.on_protocol_panic(self.now, message);
-                self.halted = true;
+            let name = EventName::of(&event);
+            let Err(caught) = blame::catch(|| self.handle(event, driver)) else {
+                continue;
+            };
+            match caught.origin {
+                Origin::Protocol(node) => {
+                    self.protocol_panicked(node, &caught.message);
+                }
+                Origin::Harness => {
+                    CATCHING_PROTOCOL_PANICS.set(outer);
+                    if caught.payload.is::<HarnessPanic>() {
+                        std::panic::resume_unwind(caught.payload); // a nested run's, already named
+                    }
+                    std::panic::resume_unwind(Box::new(HarnessPanic {
+                        at_ns: self.now,
+                        event: name.to_string(),
+                        message: caught.message,
+                    }));
+                }
             }
         }
         CATCHING_PROTOCOL_PANICS.set(outer);
         self.now = self.now.max(until);
+    }
+
+    /// The protocol of `node` failed one of its own assertions: recorded, and nothing more
+    /// runs (its state may be torn).
+    fn protocol_panicked(&mut self, node: NodeId, message: &str) {
+        self.invariants
+            .on_protocol_panic(self.now, format!("{node}: {message}"));
+        self.halted = true;
     }
 
     /// Whether a protocol assertion stopped the run.
@@ -458,9 +582,22 @@ impl<L: ReplicatedLog> Simulation<L> {
             Input::Request { cmd } => {
                 let key = (cmd.client, cmd.seq);
                 let host = slot.host.as_mut().expect("checked above");
+                // Under read_index and lease, a read is registered with the node rather than
+                // proposed; the host answers it (or refuses it) among its effects.
+                let off_log =
+                    self.cfg.protocol.read_path != ReadPath::Log && matches!(*cmd.op, Op::Get { .. });
                 // The proposal is noted before its effects are carried out: it may commit at
                 // once, and the commit answers the client.
-                match host.propose(local, Command::Client(cmd)) {
+                let accepted = {
+                    let _protocol = ProtocolCode::enter(id);
+                    if off_log {
+                        host.read(local, cmd)
+                    } else {
+                        host.propose(local, Command::Client(cmd))
+                    }
+                };
+                match accepted {
+                    Ok(()) if off_log => {}
                     Ok(()) => {
                         slot.waiting.insert(key);
                     }
@@ -527,7 +664,10 @@ impl<L: ReplicatedLog> Simulation<L> {
             need_fsync: false,
             cost: 0,
         };
-        f(host, &mut io);
+        {
+            let _protocol = ProtocolCode::enter(id);
+            f(host, &mut io);
+        }
         let (need_fsync, mut cost) = (io.need_fsync, io.cost);
         if need_fsync {
             self.start_fsync(id);
@@ -597,7 +737,11 @@ impl<L: ReplicatedLog> Simulation<L> {
 
     fn schedule_timer(&mut self, id: NodeId) {
         let slot = &mut self.slots[id.index()];
-        let Some(deadline) = slot.host.as_ref().and_then(NodeHost::next_deadline) else {
+        let next_deadline = {
+            let _protocol = ProtocolCode::enter(id);
+            slot.host.as_ref().and_then(NodeHost::next_deadline)
+        };
+        let Some(deadline) = next_deadline else {
             return;
         };
         let at = slot.clock.sim_time(deadline).max(self.now);
@@ -611,11 +755,14 @@ impl<L: ReplicatedLog> Simulation<L> {
     /// Records a change of the node's role, epoch or leader hint: in the trace, the
     /// invariants and the status log.
     fn observe_status(&mut self, id: NodeId) {
-        let Some(status) = self.slots[id.index()]
-            .host
-            .as_mut()
-            .and_then(NodeHost::status_change)
-        else {
+        let change = {
+            let _protocol = ProtocolCode::enter(id);
+            self.slots[id.index()]
+                .host
+                .as_mut()
+                .and_then(NodeHost::status_change)
+        };
+        let Some(status) = change else {
             return;
         };
         self.trace.record(
@@ -646,13 +793,10 @@ impl<L: ReplicatedLog> Simulation<L> {
         let seed = mix(mix(self.cfg.seed, id.0 as u64 + 1), self.slots[id.index()].inc);
         let slot = &mut self.slots[id.index()];
         let records = slot.storage.durable().to_vec();
-        slot.host = Some(NodeHost::boot(
-            id,
-            &self.members,
-            &self.cfg.protocol,
-            records,
-            seed,
-        ));
+        slot.host = Some({
+            let _protocol = ProtocolCode::enter(id);
+            NodeHost::boot(id, &self.members, &self.cfg.protocol, records, seed)
+        });
         slot.cpu_free_at = slot.cpu_free_at.max(self.now);
         self.invariants.on_boot(id);
         self.trace
@@ -695,8 +839,27 @@ impl<L: ReplicatedLog> Simulation<L> {
     pub fn statuses(&self) -> Vec<Option<Status>> {
         self.slots
             .iter()
-            .map(|s| s.host.as_ref().map(NodeHost::status))
+            .zip(&self.members)
+            .map(|(s, &id)| {
+                let _protocol = ProtocolCode::enter(id);
+                s.host.as_ref().map(NodeHost::status)
+            })
             .collect()
+    }
+
+    /// Every node's status at the end of a run (None when down). A protocol that panics
+    /// answering is recorded like any of its assertions, and its node counts as down.
+    pub fn final_statuses(&mut self) -> Vec<Option<Status>> {
+        match blame::catch(|| self.statuses()) {
+            Ok(statuses) => statuses,
+            Err(caught) => match caught.origin {
+                Origin::Protocol(node) => {
+                    self.protocol_panicked(node, &caught.message);
+                    vec![None; self.members.len()]
+                }
+                Origin::Harness => std::panic::resume_unwind(caught.payload),
+            },
+        }
     }
 
     /// The live leader with the highest epoch, if any.

@@ -89,24 +89,65 @@ pub fn check_property_with<L: ReplicatedLog>(
     seeds: std::ops::Range<u64>,
     bugs: replog::Bugs,
 ) -> Vec<PropertyFailure> {
+    let protocol = replog::ProtocolConfig {
+        bugs,
+        ..property_scenario().protocol
+    };
+    check_property_config::<L>(seeds, protocol, "")
+}
+
+/// [`check_property`] with reads served by `read_path` (`read_index`, or `lease` within its
+/// drift bound: the property scenario skews no clock). Reads take the same linearizability
+/// check as every other operation.
+pub fn check_property_reads<L: ReplicatedLog>(
+    seeds: std::ops::Range<u64>,
+    read_path: replog::ReadPath,
+) -> Vec<PropertyFailure> {
+    let protocol = replog::ProtocolConfig {
+        read_path,
+        ..property_scenario().protocol
+    };
+    check_property_config::<L>(seeds, protocol, read_path.name())
+}
+
+/// Runs `seeds` of the property scenario with `protocol` as its `[protocol]` table; `test`
+/// names the test to rerun in the reproduction line.
+fn check_property_config<L: ReplicatedLog>(
+    seeds: std::ops::Range<u64>,
+    protocol: replog::ProtocolConfig,
+    test: &str,
+) -> Vec<PropertyFailure> {
     let mut scenario = property_scenario();
-    scenario.protocol.bugs = bugs;
-    check_scenario::<L>(seeds, &scenario, "property_scenario")
+    scenario.protocol = protocol;
+    let filter = if test.is_empty() {
+        L::NAME.to_string()
+    } else {
+        format!("{}_{test}", L::NAME)
+    };
+    check_scenario::<L>(seeds, &scenario, "property_scenario", &filter)
 }
 
 /// [`check_property`] on [`compacting_property_scenario`]: snapshots and log compaction on.
 pub fn check_property_compacting<L: ReplicatedLog>(seeds: std::ops::Range<u64>) -> Vec<PropertyFailure> {
+    let filter = format!(
+        "{}_committed_prefixes_agree_under_random_faults_with_snapshots",
+        L::NAME
+    );
     check_scenario::<L>(
         seeds,
         &compacting_property_scenario(),
         "compacting_property_scenario",
+        &filter,
     )
 }
 
+/// Runs `seeds` of `scenario` (built by `sim::properties::{scenario_fn}`); `filter` names the
+/// test to rerun in the reproduction line.
 fn check_scenario<L: ReplicatedLog>(
     seeds: std::ops::Range<u64>,
     scenario: &Scenario,
     scenario_fn: &str,
+    filter: &str,
 ) -> Vec<PropertyFailure> {
     let mut failures = Vec::new();
     for seed in seeds {
@@ -123,8 +164,7 @@ fn check_scenario<L: ReplicatedLog>(
                 seed,
                 problems,
                 reproduce: format!(
-                    "cargo test -p sim --test protocol_properties -- {} --nocapture  (seed {seed}; the scenario is sim::properties::{scenario_fn})",
-                    L::NAME
+                    "cargo test -p sim --test protocol_properties -- {filter} --nocapture  (seed {seed}; the scenario is sim::properties::{scenario_fn})"
                 ),
             });
         }

@@ -2,6 +2,7 @@
 //! [`Backend`] of the scenario's [`ScenarioDriver`], then a settle phase (every fault healed,
 //! no new operations) and the end-of-run invariants.
 
+use crate::blame::{self, HarnessError};
 use crate::trace::TraceKind;
 use crate::{Driver, SimConfig, Simulation};
 use model::driver::{Backend, ScenarioDriver};
@@ -14,6 +15,7 @@ use model::workload::ClientReply;
 use replog::command::ClientCommand;
 use replog::invariants::Invariants;
 use replog::{ClientId, CmdId, LogIndex, Nanos, NodeId, ReplicatedLog, Status};
+use thiserror::Error;
 
 /// Knobs of one run that are not part of the scenario.
 #[derive(Clone, Debug, Default)]
@@ -136,17 +138,15 @@ pub fn conclude<L: ReplicatedLog, D: Driver<L> + AsMut<ScenarioDriver>>(
     let records = driver.as_mut().finish(end);
 
     let members = sim.members().to_vec();
+    let statuses = sim.final_statuses();
     // Taken, not cloned: the committed sequence has an entry per command.
     let mut invariants = std::mem::replace(&mut sim.invariants, Invariants::new(0));
     let live: Vec<(NodeId, LogIndex, u64)> = members
         .iter()
-        .filter_map(|&id| {
-            sim.node(id)
-                .map(|n| (id, n.status().commit_index, sim.kv(id).digest()))
-        })
+        .zip(&statuses)
+        .filter_map(|(&id, s)| s.map(|s| (id, s.commit_index, sim.kv(id).digest())))
         .collect();
-    let commit_index_per_node: Vec<Option<LogIndex>> = sim
-        .statuses()
+    let commit_index_per_node: Vec<Option<LogIndex>> = statuses
         .iter()
         .map(|s| s.map(|s: Status| s.commit_index))
         .collect();
@@ -178,18 +178,42 @@ pub fn conclude<L: ReplicatedLog, D: Driver<L> + AsMut<ScenarioDriver>>(
     }
 }
 
-/// Runs `scenario` with `protocol` in the simulator.
+/// A simulated run that could not be done. (A run that fails its checks is a result.)
+#[derive(Debug, Error)]
+pub enum SimError {
+    #[error(transparent)]
+    NotSimulated(#[from] NotSimulated),
+    /// The harness panicked: its own bug, never the protocol's.
+    #[error(transparent)]
+    Harness(#[from] HarnessError),
+}
+
+/// Runs `scenario` with `protocol` in the simulator. A panic of the harness (anything but
+/// protocol code, whose panics the run records as assertions) ends the run as a
+/// [`HarnessError`] naming the scenario, seed and event.
 pub fn run_protocol(
     protocol: Protocol,
     scenario: &Scenario,
     opts: &RunOptions,
-) -> Result<RunOutput, NotSimulated> {
-    model::with_protocol!(protocol, L => run_sim::<L>(scenario, opts))
+) -> Result<RunOutput, SimError> {
+    let seed = opts.seed.unwrap_or(scenario.seed);
+    let run = blame::catch(|| model::with_protocol!(protocol, L => run_sim::<L>(scenario, opts)));
+    match run {
+        Ok(output) => Ok(output?),
+        Err(caught) => Err(SimError::Harness(HarnessError::from_panic(
+            &*caught.payload,
+            &scenario.name,
+            protocol,
+            seed,
+            "setting up or ending the run",
+        ))),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::HarnessPanic;
 
     const BASELINE: &str = r#"
 name = "baseline"
@@ -222,6 +246,23 @@ clients = 4
         assert_eq!(
             serde_json::to_value(out.run_json()).unwrap(),
             serde_json::to_value(&without).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_harness_panic_becomes_a_harness_error_naming_scenario_seed_and_event() {
+        let payload = HarnessPanic {
+            at_ns: 8_000_000_000,
+            event: "applying fault 3 of the schedule".into(),
+            message: "index out of bounds".into(),
+        };
+        let e = HarnessError::from_panic(&payload, "bridge", Protocol::Raft, 7, "setting up");
+        let text = e.to_string();
+        assert!(
+            text.starts_with("harness error (a bug of the workbench, not of raft): scenario bridge")
+                && text.contains("seed 7")
+                && text.contains("while applying fault 3"),
+            "{text}"
         );
     }
 

@@ -85,7 +85,19 @@ impl ReplicatedLog for Tiny {
         }
     }
 
+    /// The simulator tests here run reads through the log only.
+    fn read(&mut self, _: Nanos) -> Result<replog::ReadId, NotLeader> {
+        Err(NotLeader { hint: None })
+    }
+
     fn propose(&mut self, _: Nanos, cmd: Command) -> Result<(), NotLeader> {
+        // One of the protocol's own assertions, for the tests of blame.
+        if let Command::Client(c) = &cmd {
+            assert!(
+                !matches!(&*c.op, Op::Put { key, .. } if &**key == "poison"),
+                "tiny: a poisoned command"
+            );
+        }
         if self.id != NodeId(0) {
             return Err(NotLeader {
                 hint: Some(NodeId(0)),
@@ -395,4 +407,73 @@ fn the_same_seed_gives_a_byte_identical_trace() {
 #[test]
 fn a_different_seed_gives_a_different_trace() {
     assert_ne!(jittery_run(7), jittery_run(8));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blame: a protocol's panic is its assertion; the harness's panic is the harness's.
+
+fn poison() -> ClientCommand {
+    let Command::Client(c) = Command::client(
+        9,
+        1,
+        Op::Put {
+            key: "poison".into(),
+            value: "x".into(),
+        },
+    ) else {
+        unreachable!()
+    };
+    c
+}
+
+#[test]
+fn a_panic_in_protocol_code_is_recorded_as_a_protocol_assertion_and_halts_the_run() {
+    let mut sim = Simulation::<Tiny>::new(exact_config());
+    sim.send_request(NodeId(0), poison());
+    sim.run_until(100 * MS, &mut NoDriver);
+    let kinds: Vec<_> = sim
+        .invariants
+        .violations()
+        .iter()
+        .map(|v| (v.kind, v.detail.clone()))
+        .collect();
+    assert_eq!(
+        (sim.halted(), kinds),
+        (
+            true,
+            vec![(
+                replog::invariants::InvariantKind::ProtocolAssertion,
+                "n0: tiny: a poisoned command".to_string()
+            )]
+        )
+    );
+}
+
+/// A driver with a bug: it panics at its own timer.
+struct Buggy;
+
+impl Driver<Tiny> for Buggy {
+    fn on_reply(&mut self, _: &mut Simulation<Tiny>, _: ClientId, _: ClientReply) {}
+    fn on_timer(&mut self, _: &mut Simulation<Tiny>, _: TimerToken) {
+        let targets: Vec<NodeId> = Vec::new();
+        let _ = targets[0];
+    }
+}
+
+#[test]
+fn a_panic_in_the_driver_unwinds_as_a_harness_panic_naming_the_event_and_blames_no_protocol() {
+    let mut sim = Simulation::<Tiny>::new(exact_config());
+    sim.set_timer(5 * MS, TimerToken::Fault { index: 3 });
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        sim.run_until(100 * MS, &mut Buggy)
+    }));
+    let payload = unwound.expect_err("the driver's panic is not swallowed");
+    let panic = payload.downcast_ref::<HarnessPanic>().expect("a harness panic");
+    assert!(
+        panic.at_ns == 5 * MS
+            && panic.event.contains("fault 3")
+            && panic.message.contains("index out of bounds"),
+        "{panic:?}"
+    );
+    assert!(sim.invariants.violations().is_empty() && !sim.halted());
 }

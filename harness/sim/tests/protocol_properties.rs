@@ -20,8 +20,10 @@
 
 use paxos::PaxosNode;
 use raft::RaftNode;
-use replog::Bugs;
-use sim::properties::{PropertyFailure, check_property, check_property_compacting, check_property_with};
+use replog::{Bugs, ReadPath};
+use sim::properties::{
+    PropertyFailure, check_property, check_property_compacting, check_property_reads, check_property_with,
+};
 
 const CI_SEEDS: u64 = 12;
 const LONG_SEEDS: u64 = 200;
@@ -72,6 +74,57 @@ fn raft_committed_prefixes_agree_under_random_faults_with_snapshots_200_seeds() 
 #[ignore = "200 seeds; run with --release --ignored"]
 fn paxos_committed_prefixes_agree_under_random_faults_with_snapshots_200_seeds() {
     assert_no_failures(&check_property_compacting::<PaxosNode>(1..1 + LONG_SEEDS));
+}
+
+/// Reads off the log: ReadIndex and leases (within the drift bound: no clock is skewed here)
+/// under the same random faults, every read checked for linearizability with the rest.
+/// Reference: Raft thesis §6.4, §6.4.1.
+#[test]
+fn raft_read_index_reads_are_linearizable_under_random_faults() {
+    assert_no_failures(&check_property_reads::<RaftNode>(
+        1..1 + CI_SEEDS / 2,
+        ReadPath::ReadIndex,
+    ));
+}
+
+#[test]
+fn paxos_read_index_reads_are_linearizable_under_random_faults() {
+    assert_no_failures(&check_property_reads::<PaxosNode>(
+        1..1 + CI_SEEDS / 2,
+        ReadPath::ReadIndex,
+    ));
+}
+
+#[test]
+fn raft_lease_reads_are_linearizable_under_random_faults() {
+    assert_no_failures(&check_property_reads::<RaftNode>(
+        1..1 + CI_SEEDS / 2,
+        ReadPath::Lease,
+    ));
+}
+
+#[test]
+fn paxos_lease_reads_are_linearizable_under_random_faults() {
+    assert_no_failures(&check_property_reads::<PaxosNode>(
+        1..1 + CI_SEEDS / 2,
+        ReadPath::Lease,
+    ));
+}
+
+#[test]
+#[ignore = "200 seeds per read path; run with --release --ignored"]
+fn raft_reads_off_the_log_are_linearizable_under_random_faults_200_seeds() {
+    for path in [ReadPath::ReadIndex, ReadPath::Lease] {
+        assert_no_failures(&check_property_reads::<RaftNode>(1..1 + LONG_SEEDS, path));
+    }
+}
+
+#[test]
+#[ignore = "200 seeds per read path; run with --release --ignored"]
+fn paxos_reads_off_the_log_are_linearizable_under_random_faults_200_seeds() {
+    for path in [ReadPath::ReadIndex, ReadPath::Lease] {
+        assert_no_failures(&check_property_reads::<PaxosNode>(1..1 + LONG_SEEDS, path));
+    }
 }
 
 fn ack_before_quorum() -> Bugs {

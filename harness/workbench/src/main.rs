@@ -67,7 +67,8 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     // A protocol assertion caught by the simulator is recorded as a violation and reported
-    // with the run; printing its panic and backtrace as well would only bury the report.
+    // with the run; printing its panic and backtrace as well would only bury the report. A
+    // panic of the harness is printed: it is a bug to fix, and ends as a harness error.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         if !sim::catching_protocol_panics() {
@@ -90,9 +91,27 @@ fn main() -> ExitCode {
     match result {
         Ok(Exit::Correct) => ExitCode::SUCCESS,
         Ok(Exit::Violations) => ExitCode::from(1),
+        Ok(Exit::HarnessErrors) => ExitCode::from(3),
+        Err(e) if is_harness_error(&e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(3)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether a command failed on a bug of the harness (exit code 3) rather than on bad input.
+fn is_harness_error(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause.is::<sim::HarnessError>()
+            || cause
+                .downcast_ref::<workbench::suite::RunError>()
+                .is_some_and(|r| r.harness().is_some())
+            || cause
+                .downcast_ref::<workbench::campaign::CampaignError>()
+                .is_some_and(|c| c.harness().is_some())
+    })
 }

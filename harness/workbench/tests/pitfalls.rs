@@ -50,7 +50,8 @@ const SEEDS: [u64; 3] = [1, 2, 3];
 const FAULT_START: Nanos = 1_000 * MS;
 const FAULT_END: Nanos = 4_000 * MS;
 
-/// Raft's two switches against disruption (multi-Paxos has no counterpart here).
+/// The two leader-stickiness switches, shared by both protocols (Raft: PreVote and
+/// CheckQuorum; multi-Paxos: the pre-prepare round and the quorum check).
 #[derive(Clone, Copy, Debug)]
 struct Switches {
     pre_vote: bool,
@@ -71,7 +72,7 @@ const GUARDED: Switches = Switches {
 fn fault_scenario(name: &str, switches: Switches, fault: &str) -> Scenario {
     let text = format!(
         "name = \"{name}\"\nduration = \"5s\"\nsettle = \"1s\"\n[cluster]\nnodes = 5\n\
-         [protocol.raft]\npre_vote = {}\ncheck_quorum = {}\n[workload]\nclients = 8\n\
+         [protocol]\npre_vote = {}\ncheck_quorum = {}\n[workload]\nclients = 8\n\
          [[faults]]\nat = \"1s\"\n{fault}\n[[faults]]\nat = \"4s\"\naction = \"heal\"\n",
         switches.pre_vote, switches.check_quorum
     );
@@ -286,7 +287,7 @@ fn checkquorum_lets_raft_replace_a_deaf_leader() {
     );
 }
 
-/// Multi-Paxos as built here has no CheckQuorum counterpart: a deaf leader's heartbeats keep
+/// Multi-Paxos without its quorum check (`check_quorum` off): a deaf leader's heartbeats keep
 /// every failure detector quiet while none of its accepts is acknowledged. Measured: no
 /// leader change and no operation completed in the window (3 s, seeds 1-3; 6 s, seeds 1-5).
 /// Reference: Alquraan et al. (OSDI 2018); Howard & Mortier, "Paxos vs Raft".

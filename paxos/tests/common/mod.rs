@@ -5,7 +5,7 @@
 
 use paxos::{Message, PaxosNode};
 use replog::testkit::Network;
-use replog::{Command, LogIndex, Nanos, NodeId, Op, ProtocolConfig, ReplicatedLog, Role};
+use replog::{Command, Epoch, LogIndex, Nanos, NodeId, Op, ProtocolConfig, ReplicatedLog, Role};
 
 pub const MS: Nanos = 1_000_000;
 pub const SEC: Nanos = 1_000_000_000;
@@ -46,9 +46,24 @@ pub fn start_phase1(net: &mut Network<PaxosNode>, id: NodeId) {
     net.drain(id);
 }
 
-/// Whether `m` belongs to phase 1 (prepares, promises and refusals).
+/// `id`'s failure detector fires now: with `pre_vote` it starts a pre-prepare round, else
+/// phase 1 (no message is delivered yet). Raft's `campaign`.
+pub fn campaign(net: &mut Network<PaxosNode>, id: NodeId) {
+    let now_ns = net.now();
+    net.node_mut(id).expect("node is up").campaign(now_ns);
+    net.drain(id);
+}
+
+/// Whether `m` belongs to phase 1 (pre-prepares, prepares, promises and refusals).
 pub fn is_phase1(m: &Message) -> bool {
-    matches!(m, Message::Prepare(_) | Message::Promise(_) | Message::Nack(_))
+    matches!(
+        m,
+        Message::PrePrepare(_)
+            | Message::PrePromise(_)
+            | Message::Prepare(_)
+            | Message::Promise(_)
+            | Message::Nack(_)
+    )
 }
 
 /// Delivers phase 1 traffic (and the phase 1 traffic it causes) until none is queued;
@@ -107,6 +122,16 @@ pub fn settled(n: usize, cfg: ProtocolConfig, seed: u64) -> (Network<PaxosNode>,
     let leader = net.elect(10 * SEC).expect("leader");
     net.run_for(SEC);
     (net, leader)
+}
+
+/// The highest ballot any live node has promised (Raft's `max_term`).
+pub fn max_ballot(net: &Network<PaxosNode>) -> Epoch {
+    net.members()
+        .iter()
+        .filter_map(|&id| net.node(id))
+        .map(PaxosNode::promised)
+        .max()
+        .unwrap_or_default()
 }
 
 /// Boots a stand-alone node (outside any network) from `records`.

@@ -86,7 +86,9 @@ impl<R: Serialize + DeserializeOwned + Clone> Storage<R> for FileStorage<R> {
     fn checkpoint(&mut self, records: &[R]) -> Result<(), StorageError> {
         let payload = postcard::to_allocvec(records).map_err(|e| StorageError::Encode(e.to_string()))?;
         let segment = self.wal.start_segment()?;
-        snapshot::write_snapshot(self.wal.dir(), segment, &payload)?;
+        // A failed checkpoint write leaves the log failed, as a failed append would.
+        let written = snapshot::write_snapshot(self.wal.dir(), segment, &payload);
+        self.wal.note(written)?;
         snapshot::prune(self.wal.dir(), segment)?;
         Ok(())
     }

@@ -5,9 +5,15 @@
 //!   CRC32C, length prefixes, fdatasync on demand and recovery that stops at a torn tail;
 //! - [`snapshot`]: checkpoint files that replace the log before them (log compaction), written
 //!   atomically with a checksum; recovery reads the newest intact one, then the segments after it.
+//!   CRC32C, length prefixes, fdatasync on demand and recovery that stops at a torn tail. A
+//!   write or fsync that fails leaves the log refusing every later one ([`StorageError::Failed`]):
+//!   after a failed fsync the kernel may have dropped the dirty pages, so a retry that
+//!   "succeeds" would claim durability for data that is gone;
+//! - [`faults::DiskFaults`]: the log's disk failing on purpose (full, or EIO), for tests.
 //!
 //! Storage knows nothing about either protocol: it keeps opaque records in order.
 
+pub mod faults;
 pub mod file;
 pub mod mem;
 pub mod snapshot;
@@ -55,6 +61,11 @@ pub enum StorageError {
         "{path}: the log starts at segment {first_segment}; the records before it were compacted into snapshot files, and none is intact"
     )]
     MissingSnapshot { path: PathBuf, first_segment: u64 },
+    #[error(
+        "{path}: the log failed earlier ({first}) and takes no more writes: what reached the disk \
+         is known only after reopening it"
+    )]
+    Failed { path: PathBuf, first: String },
 }
 
 impl StorageError {

@@ -19,6 +19,7 @@
 //! `quarantine/`, so nothing is silently thrown away.
 
 use super::StorageError;
+use super::faults::{self, DiskFaults};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -35,12 +36,15 @@ pub const MAX_RECORD_LEN: usize = 64 << 20;
 pub struct WalOptions {
     /// A new segment starts once the current one would exceed this many bytes.
     pub segment_bytes: u64,
+    /// Faults to inject into writes and fsyncs (tests); `None` in production.
+    pub faults: Option<DiskFaults>,
 }
 
 impl Default for WalOptions {
     fn default() -> Self {
         WalOptions {
             segment_bytes: 64 << 20,
+            faults: None,
         }
     }
 }
@@ -127,6 +131,8 @@ pub struct Wal {
     /// Bytes in the current segment, counting buffered ones.
     segment_len: u64,
     buf: Vec<u8>,
+    /// The first write or fsync that failed: the log takes nothing more.
+    failed: Option<String>,
 }
 
 fn segment_name(no: u64) -> String {
@@ -321,12 +327,36 @@ impl Wal {
             segment_no,
             segment_len,
             buf: Vec::new(),
+            failed: None,
         };
         Ok((wal, recovery))
     }
 
+    /// Refuses work once a write or fsync has failed.
+    fn usable(&self) -> Result<(), StorageError> {
+        match &self.failed {
+            None => Ok(()),
+            Some(first) => Err(StorageError::Failed {
+                path: self.path.clone(),
+                first: first.clone(),
+            }),
+        }
+    }
+
+    /// Remembers a failure of `r`, after which the log refuses everything (a failed
+    /// checkpoint write counts too).
+    pub(crate) fn note<T>(&mut self, r: Result<T, StorageError>) -> Result<T, StorageError> {
+        if let Err(e) = &r
+            && self.failed.is_none()
+        {
+            self.failed = Some(e.to_string());
+        }
+        r
+    }
+
     /// Buffers one record. Not durable until [`sync`](Self::sync).
     pub fn append(&mut self, payload: &[u8]) -> Result<(), StorageError> {
+        self.usable()?;
         if payload.len() > MAX_RECORD_LEN {
             return Err(StorageError::RecordTooLarge {
                 len: payload.len(),
@@ -344,19 +374,24 @@ impl Wal {
         Ok(())
     }
 
-    /// Writes buffered records and fdatasyncs: afterwards every appended record survives a crash.
+    /// Writes buffered records and fdatasyncs: afterwards every appended record survives a
+    /// crash. An error means nothing appended since the last successful sync may be counted
+    /// on, and the log takes nothing more.
     pub fn sync(&mut self) -> Result<(), StorageError> {
         self.write_buffer()?;
-        self.file.sync_data().map_err(|e| StorageError::io(&self.path, e))
+        let synced = faults::sync_data(self.opts.faults.as_ref(), &self.file)
+            .map_err(|e| StorageError::io(&self.path, e));
+        self.note(synced)
     }
 
     /// Hands buffered records to the OS without syncing (they survive a process crash but
     /// not a power loss).
     pub fn write_buffer(&mut self) -> Result<(), StorageError> {
+        self.usable()?;
         if !self.buf.is_empty() {
-            self.file
-                .write_all(&self.buf)
-                .map_err(|e| StorageError::io(&self.path, e))?;
+            let written = faults::write_all(self.opts.faults.as_ref(), &mut self.file, &self.buf)
+                .map_err(|e| StorageError::io(&self.path, e));
+            self.note(written)?;
             self.buf.clear();
         }
         Ok(())
@@ -378,21 +413,29 @@ impl Wal {
     /// and starts the next.
     fn roll(&mut self) -> Result<(), StorageError> {
         self.sync()?;
+        let next = self.create_segment(self.segment_no + 1);
+        let (file, path) = self.note(next)?;
         self.segment_no += 1;
-        let path = self.dir.join(segment_name(self.segment_no));
-        let mut file = OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| StorageError::io(&path, e))?;
-        file.write_all(&SEGMENT_MAGIC)
-            .map_err(|e| StorageError::io(&path, e))?;
-        file.sync_data().map_err(|e| StorageError::io(&path, e))?;
-        sync_dir(&self.dir)?;
         self.file = file;
         self.path = path;
         self.segment_len = SEGMENT_MAGIC.len() as u64;
         Ok(())
+    }
+
+    /// Creates segment `no` with its magic, durably.
+    fn create_segment(&self, no: u64) -> Result<(File, PathBuf), StorageError> {
+        let path = self.dir.join(segment_name(no));
+        let io = |e| StorageError::io(&path, e);
+        let mut file = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&path)
+            .map_err(io)?;
+        let faults = self.opts.faults.as_ref();
+        faults::write_all(faults, &mut file, &SEGMENT_MAGIC).map_err(io)?;
+        faults::sync_data(faults, &file).map_err(io)?;
+        sync_dir(&self.dir)?;
+        Ok((file, path))
     }
 }
 
@@ -582,7 +625,10 @@ mod tests {
     #[test]
     fn segments_roll_over_and_recover_in_order() {
         let dir = tempfile::tempdir().unwrap();
-        let opts = WalOptions { segment_bytes: 64 };
+        let opts = WalOptions {
+            segment_bytes: 64,
+            ..WalOptions::default()
+        };
         write_log(dir.path(), &payloads(20), opts.clone());
         assert!(list_segments(dir.path()).unwrap().len() > 3);
         let (_, rec) = Wal::open(dir.path(), opts).unwrap();
@@ -592,7 +638,10 @@ mod tests {
     #[test]
     fn damage_in_an_early_segment_makes_later_segments_unreachable() {
         let dir = tempfile::tempdir().unwrap();
-        let opts = WalOptions { segment_bytes: 64 };
+        let opts = WalOptions {
+            segment_bytes: 64,
+            ..WalOptions::default()
+        };
         write_log(dir.path(), &payloads(20), opts);
         let segs = list_segments(dir.path()).unwrap();
         let mut bytes = fs::read(&segs[0].1).unwrap();
@@ -603,6 +652,52 @@ mod tests {
             panic!()
         };
         assert_eq!(d.later_segments.len(), segs.len() - 1);
+    }
+
+    #[test]
+    fn a_full_disk_fails_the_sync_and_every_later_write_but_keeps_what_was_synced() {
+        let dir = tempfile::tempdir().unwrap();
+        let faults = DiskFaults::new();
+        let opts = WalOptions {
+            faults: Some(faults.clone()),
+            ..WalOptions::default()
+        };
+        let (mut wal, _) = Wal::open(dir.path(), opts).unwrap();
+        wal.append(b"synced").unwrap();
+        wal.sync().unwrap();
+        faults.fill_after(10);
+        wal.append(b"this record does not fit").unwrap();
+        let full = wal.sync().unwrap_err().to_string();
+        let later = wal.append(b"later").unwrap_err().to_string();
+        assert!(full.contains("no space left"), "{full}");
+        assert!(later.contains("failed earlier"), "{later}");
+        drop(wal);
+        let (_, rec) = Wal::open(dir.path(), WalOptions::default()).unwrap();
+        assert_eq!(
+            rec.records,
+            vec![b"synced".to_vec()],
+            "the torn record is cut off"
+        );
+    }
+
+    #[test]
+    fn after_a_failed_fsync_the_log_never_claims_durability_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let faults = DiskFaults::new();
+        let opts = WalOptions {
+            faults: Some(faults.clone()),
+            ..WalOptions::default()
+        };
+        let (mut wal, _) = Wal::open(dir.path(), opts).unwrap();
+        faults.fail_syncs_after(1);
+        wal.append(b"a").unwrap();
+        wal.sync().unwrap();
+        wal.append(b"b").unwrap();
+        assert!(wal.sync().is_err());
+        // The device recovers, but pages the failed fsync dropped would not come back: a
+        // sync that succeeded now would vouch for them.
+        faults.fail_syncs_after(u64::MAX);
+        assert!(matches!(wal.sync(), Err(StorageError::Failed { .. })));
     }
 
     #[test]

@@ -21,7 +21,7 @@
 pub mod script;
 pub mod stress;
 
-use crate::command::{CmdId, Command};
+use crate::command::{ClientCommand, CmdId, Command};
 use crate::config::ProtocolConfig;
 use crate::host::{HostIo, NodeHost};
 use crate::invariants::Invariants;
@@ -48,6 +48,9 @@ struct Slot<L: ReplicatedLog> {
     commits: Vec<(LogIndex, Command)>,
     /// The state machine the commits are applied to (snapshots are taken from it).
     kv: KvStore,
+    /// The index the state machine stands at: the last commit or restored snapshot.
+    applied: LogIndex,
+    reads: Vec<ReadOutcome>,
     auto_persist: bool,
     incarnation: u64,
 }
@@ -61,6 +64,8 @@ struct SlotIo<'a, L: ReplicatedLog> {
     unsynced: &'a mut Vec<(PersistSeq, usize)>,
     commits: &'a mut Vec<(LogIndex, Command)>,
     kv: &'a mut KvStore,
+    applied: &'a mut LogIndex,
+    reads: &'a mut Vec<ReadOutcome>,
     queue: &'a mut VecDeque<InFlight<L::Message>>,
     invariants: &'a mut Invariants,
 }
@@ -78,6 +83,7 @@ impl<L: ReplicatedLog> HostIo<L> for SlotIo<'_, L> {
     fn commit(&mut self, index: LogIndex, cmd: Command) {
         self.invariants.on_commit(self.now, self.id, index, cmd.id());
         self.kv.apply(&cmd);
+        *self.applied = index;
         self.commits.push((index, cmd));
     }
 
@@ -96,9 +102,31 @@ impl<L: ReplicatedLog> HostIo<L> for SlotIo<'_, L> {
 
     fn restore(&mut self, index: LogIndex, image: &SnapshotImage) {
         *self.kv = KvStore::from_image(image.bytes()).unwrap_or_else(|e| panic!("{}: {e}", self.id));
+        *self.applied = index;
         self.invariants
             .on_restore(self.now, self.id, index, self.kv.digest());
     }
+
+    fn serve_read(&mut self, cmd: ClientCommand) {
+        let applied = *self.applied;
+        self.reads.push(ReadOutcome::Served {
+            seq: cmd.seq,
+            applied,
+        });
+    }
+
+    fn refuse_read(&mut self, cmd: ClientCommand, _: NotLeader) {
+        self.reads.push(ReadOutcome::Refused { seq: cmd.seq });
+    }
+}
+
+/// What became of a read handed to [`Network::read`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadOutcome {
+    /// Answered from the state machine, which had applied through `applied`.
+    Served { seq: u64, applied: LogIndex },
+    /// The node lost leadership first.
+    Refused { seq: u64 },
 }
 
 /// An in-memory cluster of `L` nodes numbered 0..n.
@@ -145,6 +173,8 @@ impl<L: ReplicatedLog> Network<L> {
                 unsynced: Vec::new(),
                 commits: Vec::new(),
                 kv: KvStore::new(),
+                applied: 0,
+                reads: Vec::new(),
                 auto_persist: true,
                 incarnation: 0,
             });
@@ -212,6 +242,30 @@ impl<L: ReplicatedLog> Network<L> {
         });
         self.after_step(id);
         result
+    }
+
+    /// Hands the read `get(key)` with sequence number `seq` to `id` (which must run a read path
+    /// other than `log`) and carries out what follows, except message delivery. What became
+    /// of it is in [`reads`](Self::reads).
+    pub fn read(&mut self, id: NodeId, seq: u64, key: &str) -> Result<(), NotLeader> {
+        assert!(self.is_up(id), "read at a crashed node");
+        let cmd = ClientCommand {
+            client: 0,
+            seq,
+            op: std::sync::Arc::new(crate::command::Op::Get { key: key.into() }),
+        };
+        let result = self.with_host(id, |host, now, io| {
+            let result = host.read(now, cmd);
+            host.carry_out(io);
+            result
+        });
+        self.after_step(id);
+        result
+    }
+
+    /// The reads `id` answered or refused in its current boot, in order.
+    pub fn reads(&self, id: NodeId) -> &[ReadOutcome] {
+        &self.slots[id.index()].reads
     }
 
     /// Delivers queued messages (FIFO) until none remain. Returns how many were delivered.
@@ -358,6 +412,8 @@ impl<L: ReplicatedLog> Network<L> {
         slot.unsynced.clear();
         slot.commits.clear();
         slot.kv = KvStore::new();
+        slot.applied = 0;
+        slot.reads.clear();
         self.queue.retain(|(_, to, _)| *to != id);
     }
 
@@ -471,6 +527,8 @@ impl<L: ReplicatedLog> Network<L> {
             unsynced,
             commits,
             kv,
+            applied,
+            reads,
             ..
         } = &mut self.slots[id.index()];
         let host = host.as_mut().expect("the node is up");
@@ -481,6 +539,8 @@ impl<L: ReplicatedLog> Network<L> {
             unsynced,
             commits,
             kv,
+            applied,
+            reads,
             queue: &mut self.queue,
             invariants: &mut self.invariants,
         };

@@ -738,8 +738,8 @@ where
             let (key, value) = option.split_once('=').unwrap_or((option, ""));
             match key {
                 "seed" => seed = value.parse().map_err(|_| format!("`{value}` is not a seed"))?,
-                "pre_vote" => cfg.raft.pre_vote = true,
-                "check_quorum" => cfg.raft.check_quorum = true,
+                "pre_vote" => cfg.pre_vote = true,
+                "check_quorum" => cfg.check_quorum = true,
                 "no_fast_backtrack" => cfg.raft.fast_backtrack = false,
                 "batch" => {
                     cfg.max_batch_entries = value.parse().map_err(|_| format!("`{value}`: batch=K"))?

@@ -39,12 +39,8 @@ pub fn parse_log(reader: impl BufRead, name: &str) -> Result<Vec<Operation>, His
     let mut events = Vec::new();
     // The line of each event, to name lines in pairing errors.
     let mut lines = Vec::new();
-    for (i, text) in reader.lines().enumerate() {
-        let line = i + 1;
-        let text = text.map_err(|source| HistoryError::Io {
-            path: name.to_string(),
-            source,
-        })?;
+    for numbered in history::numbered_lines(reader, name) {
+        let (line, text) = numbered?;
         let event = parse_line(&text, line as u64).map_err(|reason| HistoryError::Malformed {
             path: name.to_string(),
             line,
@@ -55,14 +51,7 @@ pub fn parse_log(reader: impl BufRead, name: &str) -> Result<Vec<Operation>, His
             lines.push(line);
         }
     }
-    history::pair(&events, name).map_err(|e| match e {
-        HistoryError::Malformed { path, line, reason } => HistoryError::Malformed {
-            path,
-            line: lines[line - 1],
-            reason,
-        },
-        io => io,
-    })
+    history::pair_numbered(&events, &lines, name)
 }
 
 /// One line as an event; `None` for a line to skip.

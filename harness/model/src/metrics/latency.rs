@@ -34,6 +34,15 @@ impl Latencies {
         self.hist.saturating_record(ns.max(1));
     }
 
+    /// Records `ns` corrected for coordinated omission at `interval_ns`: with the values
+    /// `ns - interval_ns`, `ns - 2·interval_ns`, ... down to `interval_ns` (see
+    /// [`super::window::open_loop_equivalent`]).
+    pub fn record_correct(&mut self, ns: u64, interval_ns: u64) {
+        let ns = ns.clamp(1, self.hist.high());
+        // Only an out-of-range value fails, and `ns` was clamped into range.
+        let _ = self.hist.record_correct(ns, interval_ns);
+    }
+
     /// Forgets every value recorded (keeps the histogram's memory for reuse).
     pub fn clear(&mut self) {
         self.hist.reset();

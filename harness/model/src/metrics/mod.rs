@@ -1,19 +1,25 @@
 //! Metrics computed from a run: latency percentiles per operation kind, throughput and p99
-//! latency over time, unavailability after each fault, leader changes and election times,
-//! messages and bytes per committed command. They go to `summary.json` and CSVs beside it.
+//! latency over time, steady-state figures over the measured window (start-up election and
+//! warm-up excluded), unavailability after each fault and over the window, leader changes and
+//! election times, messages and bytes per committed command. They go to `summary.json` and
+//! CSVs beside it.
 
+pub mod availability;
 pub mod elections;
 pub mod latency;
+pub mod window;
 
 pub use crate::check::verdict::CheckSummary;
 use crate::history::Fun;
 use crate::protocol::Protocol;
 use crate::run::{BackendKind, RunOutput};
 use crate::workload::{OpRecord, OpStatus};
-use elections::{LeaderChange, leader_changes, next_leader_after};
+pub use availability::{Availability, Unavailability};
+use elections::leader_changes;
 use latency::{Latencies, Percentiles};
 use replog::Nanos;
 use serde::{Deserialize, Serialize};
+pub use window::{Loop, SteadyState, Window};
 
 /// Width of the time-series buckets.
 pub const DEFAULT_BUCKET_NS: Nanos = 100_000_000;
@@ -42,21 +48,6 @@ pub struct LatencySummary {
     pub read: Percentiles,
     pub write: Percentiles,
     pub cas: Percentiles,
-}
-
-/// How long clients went without a successful operation after a fault.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Unavailability {
-    pub fault: String,
-    pub at_ns: Nanos,
-    /// End of the window considered: the next fault, or the end of the workload.
-    pub until_ns: Nanos,
-    /// The longest stretch in the window with no operation completing.
-    pub longest_gap_ns: Nanos,
-    /// From the fault to the first operation completing after it (None: none did).
-    pub first_completion_ns: Option<Nanos>,
-    /// From the fault to a leader of a newer epoch (None: no new leader in the window).
-    pub new_leader_ns: Option<Nanos>,
 }
 
 /// Leader changes and election times.
@@ -93,6 +84,13 @@ pub struct Summary {
     /// Completed (ok or fail) operations per second of workload.
     pub throughput_ops_per_s: f64,
     pub latency: LatencySummary,
+    /// Throughput and latency over the measured window (start-up election and warm-up
+    /// excluded): the figures the report compares.
+    #[serde(default)]
+    pub steady: SteadyState,
+    /// Gaps of at least [`availability::OUTAGE_MIN_NS`] with no completion in the window.
+    #[serde(default)]
+    pub availability: Availability,
     pub unavailability: Vec<Unavailability>,
     pub elections: ElectionSummary,
     pub messages: MessageSummary,
@@ -175,50 +173,15 @@ pub fn time_series(ops: &[OpRecord], end_ns: Nanos, bucket_ns: Nanos) -> Vec<Buc
         .collect()
 }
 
-/// Unavailability after each applied fault.
-pub fn unavailability(run: &RunOutput, changes: &[LeaderChange]) -> Vec<Unavailability> {
-    let mut ends: Vec<Nanos> = run
-        .ops
-        .iter()
-        .filter(|o| completed(o))
-        .map(|o| o.end_ns)
-        .collect();
-    ends.sort_unstable();
-    let faults: Vec<_> = run.faults.iter().filter(|f| f.applied).collect();
-    faults
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let until = faults
-                .get(i + 1)
-                .map_or(run.end_ns, |next| next.at_ns)
-                .max(f.at_ns);
-            let start = ends.partition_point(|&t| t < f.at_ns);
-            let stop = ends.partition_point(|&t| t < until);
-            let mut last = f.at_ns;
-            let mut longest = 0;
-            for &t in &ends[start..stop] {
-                longest = longest.max(t - last);
-                last = t;
-            }
-            longest = longest.max(until - last);
-            Unavailability {
-                fault: f.label.clone(),
-                at_ns: f.at_ns,
-                until_ns: until,
-                longest_gap_ns: longest,
-                first_completion_ns: ends[start..stop].first().map(|t| t - f.at_ns),
-                new_leader_ns: next_leader_after(changes, f.at_ns)
-                    .filter(|c| c.at_ns < until)
-                    .map(|c| c.at_ns - f.at_ns),
-            }
-        })
-        .collect()
+/// Every metric of a run. `checker` is the linearizability verdict, `versions` what built
+/// the binary that ran it. Without the loop mode the open-loop latency is left out; see
+/// [`summarize_with`].
+pub fn summarize(run: &RunOutput, checker: CheckSummary, versions: &Versions) -> Summary {
+    summarize_with(run, Loop::Unknown, checker, versions)
 }
 
-/// Every metric of a run. `checker` is the linearizability verdict, `versions` what built
-/// the binary that ran it.
-pub fn summarize(run: &RunOutput, checker: CheckSummary, versions: &Versions) -> Summary {
+/// Every metric of a run whose clients ran in `mode`.
+pub fn summarize_with(run: &RunOutput, mode: Loop, checker: CheckSummary, versions: &Versions) -> Summary {
     let mut counts = OpCounts::default();
     for op in &run.ops {
         counts.total += 1;
@@ -230,6 +193,8 @@ pub fn summarize(run: &RunOutput, checker: CheckSummary, versions: &Versions) ->
     }
     let [all, read, write, cas] = latency_histograms(&run.ops);
     let changes = leader_changes(&run.status_log);
+    let window = Window::after_warmup(changes.first().map(|c| c.at_ns), run.duration_ns);
+    let ends = availability::completion_times(&run.ops);
     let mut election = Latencies::default();
     for d in changes.iter().filter_map(|c| c.election_ns) {
         election.record(d);
@@ -260,7 +225,9 @@ pub fn summarize(run: &RunOutput, checker: CheckSummary, versions: &Versions) ->
             write: write.percentiles(),
             cas: cas.percentiles(),
         },
-        unavailability: unavailability(run, &changes),
+        steady: window::steady_state(&run.ops, window, mode),
+        availability: availability::availability(&ends, window),
+        unavailability: availability::after_each_fault(&ends, &run.faults, &changes, run.duration_ns),
         elections: ElectionSummary {
             leader_changes: changes.len() as u64,
             elections_timed: election.len(),

@@ -14,6 +14,12 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
 
+/// The longest duration a distribution may be given or draw: a simulated day.
+pub const MAX_DURATION_NS: Nanos = super::validate::MAX_DURATION_NS;
+/// The largest lognormal shape: `sigma = 5` already puts the 99th percentile 100,000 times
+/// above the median.
+pub const MAX_SIGMA: f64 = 5.0;
+
 /// A distribution of durations in nanoseconds. Samples are never negative.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dist {
@@ -33,18 +39,27 @@ impl Dist {
         Dist::Constant { ns }
     }
 
-    /// Draws one duration.
+    /// Draws one duration, at most [`MAX_DURATION_NS`] (a long-tailed distribution may draw
+    /// beyond it; clamping keeps every sum of times far from overflow).
     pub fn sample(&self, rng: &mut DetRng) -> Nanos {
+        self.sample_unclamped(rng).min(MAX_DURATION_NS)
+    }
+
+    fn sample_unclamped(&self, rng: &mut DetRng) -> Nanos {
         match *self {
             Dist::Constant { ns } => ns,
             Dist::Uniform { min_ns, max_ns } => rng.random_range(min_ns..=max_ns),
-            Dist::Normal { mean_ns, stddev_ns } => {
-                let d = Normal::new(mean_ns as f64, stddev_ns as f64).expect("validated stddev");
-                d.sample(rng).max(0.0) as Nanos
-            }
+            // `new` refuses only a negative or NaN shape, which validation rules out (a
+            // distribution from elsewhere with one degenerates to its centre).
+            Dist::Normal { mean_ns, stddev_ns } => match Normal::new(mean_ns as f64, stddev_ns as f64) {
+                Ok(d) => d.sample(rng).max(0.0) as Nanos,
+                Err(_) => mean_ns,
+            },
             Dist::LogNormal { median_ns, sigma } => {
-                let d = LogNormal::new((median_ns.max(1) as f64).ln(), sigma).expect("validated sigma");
-                d.sample(rng).max(0.0) as Nanos
+                match LogNormal::new((median_ns.max(1) as f64).ln(), sigma) {
+                    Ok(d) => d.sample(rng).max(0.0) as Nanos,
+                    Err(_) => median_ns,
+                }
             }
         }
     }
@@ -61,14 +76,38 @@ impl Dist {
 
     /// Why the parameters are unusable, if they are.
     pub fn problem(&self) -> Option<String> {
+        let params: &[Nanos] = match self {
+            Dist::Constant { ns } => &[*ns],
+            Dist::Uniform { min_ns, max_ns } => &[*min_ns, *max_ns],
+            Dist::Normal { mean_ns, stddev_ns } => &[*mean_ns, *stddev_ns],
+            Dist::LogNormal { median_ns, .. } => &[*median_ns],
+        };
+        if let Some(&ns) = params.iter().find(|&&ns| ns > MAX_DURATION_NS) {
+            return Some(format!(
+                "{} is too long: at most 24h (\"1440m\")",
+                format_duration(ns)
+            ));
+        }
         match *self {
             Dist::Uniform { min_ns, max_ns } if min_ns > max_ns => {
                 Some(format!("min ({min_ns} ns) exceeds max ({max_ns} ns)"))
             }
-            Dist::LogNormal { sigma, .. } if !(sigma.is_finite() && sigma >= 0.0) => {
-                Some(format!("sigma must be a finite number >= 0, found {sigma}"))
+            Dist::LogNormal { sigma, .. } if !(sigma.is_finite() && (0.0..=MAX_SIGMA).contains(&sigma)) => {
+                Some(format!(
+                    "sigma must be a number from 0 to {MAX_SIGMA}, found {sigma}"
+                ))
             }
             _ => None,
+        }
+    }
+
+    /// Whether every sample is zero.
+    pub fn always_zero(&self) -> bool {
+        match *self {
+            Dist::Constant { ns } => ns == 0,
+            Dist::Uniform { max_ns, .. } => max_ns == 0,
+            Dist::Normal { mean_ns, stddev_ns } => mean_ns == 0 && stddev_ns == 0,
+            Dist::LogNormal { .. } => false,
         }
     }
 }

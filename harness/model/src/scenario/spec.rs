@@ -348,6 +348,31 @@ pub enum FaultKind {
     Resume,
 }
 
+impl FaultKind {
+    /// The name a scenario file uses for it.
+    pub fn name(self) -> &'static str {
+        use FaultKind::*;
+        match self {
+            Crash => "crash",
+            Restart => "restart",
+            Partition => "partition",
+            Isolate => "isolate",
+            Bridge => "bridge",
+            MajoritiesRing => "majorities_ring",
+            OneWay => "one_way",
+            Partial => "partial",
+            Heal => "heal",
+            Loss => "loss",
+            Delay => "delay",
+            Duplicate => "duplicate",
+            ClockSkew => "clock_skew",
+            SlowDisk => "slow_disk",
+            Pause => "pause",
+            Resume => "resume",
+        }
+    }
+}
+
 /// `[[faults]]`: one scheduled fault. Which of the optional fields apply depends on
 /// `action` (see docs/formats.md); the validator rejects the ones that do not.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -54,7 +54,7 @@ fn the_documented_example_parses() {
     let s = parse(EXAMPLE).unwrap();
     assert_eq!(s.cluster.nodes, 5);
     assert_eq!(s.fault_schedule(7).len(), 3);
-    assert!(s.protocol.raft.pre_vote);
+    assert!(s.protocol.pre_vote);
     assert_eq!(s.disk.fsync, Dist::constant(1_000_000));
 }
 
@@ -131,4 +131,171 @@ random = { mean_interval = "2s", kinds = ["crash", "partition", "loss", "clock_s
 fn the_nemesis_refuses_repairs_as_faults() {
     let text = "name = \"x\"\nduration = \"1s\"\n[faults]\nrandom = { mean_interval = \"1s\", kinds = [\"heal\"] }\n";
     assert_eq!(parse(text).unwrap_err().field, "faults.random.kinds[0]");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every field an action needs, every range: errors at parse time, naming field and line.
+
+/// The example with one more fault appended.
+fn with_fault(fault: &str) -> String {
+    format!("{EXAMPLE}\n[[faults]]\nat = \"8s\"\n{fault}\n")
+}
+
+#[test]
+fn a_bridge_without_target_is_a_parse_error_naming_the_field_and_line() {
+    let text = with_fault("action = \"bridge\"");
+    let err = parse(&text).unwrap_err();
+    assert_eq!(err.field, "faults[3].target");
+    assert!(
+        err.message.contains("is required for action \"bridge\"") && err.message.contains("(line "),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_validation_error_names_the_line_of_the_field() {
+    let err = parse(&EXAMPLE.replace("clients = 8", "clients = 0")).unwrap_err();
+    assert_eq!(err.field, "workload.clients");
+    let line = EXAMPLE.lines().position(|l| l == "clients = 8").unwrap() + 1;
+    assert!(
+        err.message.ends_with(&format!("(line {line}: `clients = 0`)")),
+        "{err}"
+    );
+}
+
+#[test]
+fn every_fault_field_an_action_needs_is_required() {
+    let cases = [
+        ("action = \"partial\"", "faults[3].target"),
+        ("action = \"crash\"", "faults[3].target"),
+        ("action = \"one_way\"", "faults[3].target"),
+        ("action = \"partition\"", "faults[3]"),
+        ("action = \"loss\"", "faults[3].probability"),
+        ("action = \"duplicate\"", "faults[3].probability"),
+        ("action = \"delay\"", "faults[3].extra"),
+        ("action = \"clock_skew\"\ntarget = 1", "faults[3].rate"),
+    ];
+    for (fault, field) in cases {
+        assert_eq!(parse(&with_fault(fault)).unwrap_err().field, field, "{fault}");
+    }
+}
+
+#[test]
+fn fault_values_out_of_range_are_rejected() {
+    let cases = [
+        ("action = \"crash\"\ntarget = []", "faults[3].target"),
+        ("action = \"crash\"\ntarget = [1, 5]", "faults[3].target"),
+        ("action = \"partition\"\ngroups = []", "faults[3].groups"),
+        (
+            "action = \"partition\"\ngroups = [[0], []]",
+            "faults[3].groups[1]",
+        ),
+        ("action = \"loss\"\nprobability = 1.5", "faults[3].probability"),
+        ("action = \"loss\"\nprobability = -0.1", "faults[3].probability"),
+        (
+            "action = \"clock_skew\"\ntarget = 1\nrate = 0.0",
+            "faults[3].rate",
+        ),
+        (
+            "action = \"clock_skew\"\ntarget = 1\nrate = 1e9",
+            "faults[3].rate",
+        ),
+        (
+            "action = \"clock_skew\"\ntarget = 1\nrate = nan",
+            "faults[3].rate",
+        ),
+        ("action = \"delay\"\nextra = \"99999m\"", "faults[3].extra"),
+    ];
+    for (fault, field) in cases {
+        let err = parse(&with_fault(fault)).unwrap_err();
+        assert_eq!(err.field, field, "{fault}: {err}");
+    }
+}
+
+#[test]
+fn ranges_of_the_models_workload_and_protocol_are_checked() {
+    let cases = [
+        ("duration = \"10s\"", "duration = \"100000m\"", "duration"),
+        ("seed = 7", "seed = 7\nsettle = \"100000m\"", "settle"),
+        ("nodes = 5", "nodes = 0", "cluster.nodes"),
+        ("nodes = 5", "nodes = \"five\"", "cluster.nodes"),
+        ("duration = \"10s\"", "duration = \"10\"", "duration"),
+        ("nodes = 5", "nodes = 16", "cluster.nodes"),
+        ("loss = 0.01", "loss = 2", "network.loss"),
+        (
+            "loss = 0.01",
+            "loss = 0.01\nclient_latency = \"0\"",
+            "network.client_latency",
+        ),
+        (
+            "fsync = \"1ms\"",
+            "fsync = { dist = \"lognormal\", median = \"1ms\", sigma = 50 }",
+            "disk.fsync",
+        ),
+        ("keys = 20", "keys = 0", "workload.keys"),
+        ("clients = 8", "clients = 100000000", "workload.clients"),
+        (
+            "clients = 8",
+            "clients = 8\nretry_backoff = \"0\"",
+            "workload.retry_backoff",
+        ),
+        (
+            "clients = 8",
+            "clients = 8\nmode = \"open\"\nrate = 1e12",
+            "workload.rate",
+        ),
+        (
+            "clients = 8",
+            "clients = 8\nmode = \"open\"\nrate = 0",
+            "workload.rate",
+        ),
+        (
+            "read = 0.2, write = 0.8, cas = 0",
+            "read = 0, write = 0, cas = 0",
+            "workload.mix",
+        ),
+        (
+            "max_batch_entries = 32",
+            "max_batch_entries = 0",
+            "protocol.max_batch_entries",
+        ),
+        (
+            "max_batch_entries = 32",
+            "max_inflight_msgs = 1000000000",
+            "protocol.max_inflight_msgs",
+        ),
+        (
+            "heartbeat_interval = \"50ms\"",
+            "heartbeat_interval = \"500ms\"",
+            "protocol.heartbeat_interval",
+        ),
+        ("protocols", "protocols", "protocols"),
+    ];
+    for (from, to, field) in cases {
+        let text = if from == "protocols" {
+            EXAMPLE.replace("seed = 7", "seed = 7\nprotocols = []")
+        } else {
+            assert!(EXAMPLE.contains(from), "{from}");
+            EXAMPLE.replacen(from, to, 1)
+        };
+        let err = parse(&text).unwrap_err();
+        assert_eq!(err.field, field, "{to}: {err}");
+    }
+}
+
+#[test]
+fn a_nemesis_that_would_draw_millions_of_faults_is_rejected() {
+    let text = "name = \"x\"\nduration = \"60m\"\n[faults]\nrandom = { mean_interval = \"1ms\", kinds = [\"crash\"] }\n";
+    assert_eq!(parse(text).unwrap_err().field, "faults.random.mean_interval");
+}
+
+#[test]
+fn a_request_timeout_of_a_nanosecond_is_refused_naming_the_field_and_line() {
+    let text = "name = \"t\"\nduration = \"1s\"\n[workload]\nclients = 4\nrequest_timeout = \"0.000001ms\"\n";
+    let e = Scenario::parse(text, "t.toml").unwrap_err().to_string();
+    assert!(
+        e.starts_with("t.toml: workload.request_timeout: 1ns is too short: at least 1ms")
+            && e.contains("line 5"),
+        "{e}"
+    );
 }

@@ -181,3 +181,25 @@ fn both_protocols_would_see_the_same_operations_from_each_client() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn a_reply_of_the_wrong_kind_is_ignored_and_the_operation_stays_open() {
+    let (mut w, out) = started();
+    let (node, _, seq) = sends(&out)[0];
+    let wrong = match w.clients[0].op.as_ref().map(|o| &o.call) {
+        Some(Call::Read) => KvResult::Written,
+        _ => KvResult::Read(Some("x".into())),
+    };
+    let reply = ClientReply {
+        node,
+        seq,
+        result: Ok(wrong),
+    };
+    let mut out = Vec::new();
+    w.on_reply(1, 0, &reply, &mut out);
+    w.on_reply(1, 99, &reply, &mut out);
+    assert_eq!(
+        (w.unanswerable_replies, w.history.len(), w.clients[0].op.is_some()),
+        (2, 1, true)
+    );
+}

@@ -11,7 +11,7 @@ use workbench::build_info;
 use workbench::experiments::{self, ExperimentData, ExperimentOptions};
 use workbench::pool::default_threads;
 
-pub const EXAMPLES: &str = "Experiments: election, lag, batching, corruption, scaling, all\n\nExamples:\n  workbench experiment election --trials 1000\n  workbench experiment all --quick --out /tmp/dd";
+pub const EXAMPLES: &str = "Experiments: election, lag, batching, corruption, scaling, parity, all\n\nExamples:\n  workbench experiment election --trials 1000\n  workbench experiment parity --out /tmp/parity\n  workbench experiment all --quick --out /tmp/dd";
 
 /// The experiments, by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -21,6 +21,7 @@ pub enum Experiment {
     Batching,
     Corruption,
     Scaling,
+    Parity,
     All,
 }
 
@@ -101,6 +102,10 @@ pub fn run(g: &Global, a: &ExperimentArgs) -> Result<Exit> {
         },
         Experiment::Scaling => ExperimentData {
             scaling: Some(experiments::scaling::run(&opts)),
+            ..none
+        },
+        Experiment::Parity => ExperimentData {
+            parity: Some(experiments::parity::run(&opts)),
             ..none
         },
     };

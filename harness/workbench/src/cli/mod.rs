@@ -39,11 +39,13 @@ impl Global {
     }
 }
 
-/// How a command ended when it ran to the end: exit code 0, or 1 when a check failed. (Bad
-/// input is an error: exit code 2.)
+/// How a command ended when it ran to the end: exit code 0, 1 when a check failed or could
+/// not decide, 3 when the harness itself failed on some run (its own bug, never the
+/// protocol's; the campaign lists those and goes on). Bad input is an error: exit code 2.
 pub enum Exit {
     Correct,
     Violations,
+    HarnessErrors,
 }
 
 impl Exit {
@@ -82,17 +84,29 @@ pub fn protocols_for(scenario: &Scenario, protocol: &str) -> Result<Vec<Protocol
     Ok(vec![p])
 }
 
-/// Runs jobs with a progress bar; returns the results in job order, failing on errors.
-pub fn run_all(g: &Global, jobs: Vec<Job>, threads: usize, what: &str) -> Result<Vec<RunResult>> {
+/// Runs jobs with a progress bar; returns the results in job order, failing on errors. Only
+/// the histories that `histories` will save are kept in memory (`None`: none).
+pub fn run_all(
+    g: &Global,
+    jobs: Vec<Job>,
+    threads: usize,
+    what: &str,
+    histories: Option<store::Histories>,
+) -> Result<Vec<RunResult>> {
     let bar = progress(g, jobs.len() as u64, what);
-    let results = run_jobs(&jobs, threads, &|r| {
-        if let Ok(r) = r
-            && !r.summary.correct
-        {
-            bar.println(format!(
+    let keep = |r: &RunResult| match histories {
+        Some(store::Histories::All) => true,
+        Some(store::Histories::Failed) => !r.summary.correct,
+        None => false,
+    };
+    let results = run_jobs(&jobs, threads, &keep, &|r| {
+        match r {
+            Ok(r) if !r.summary.correct => bar.println(format!(
                 "VIOLATION: {} {} seed {}: reproduce with `cargo run --release -- run <scenario> --protocol {} --seed {}`",
                 r.summary.scenario, r.summary.protocol, r.summary.seed, r.summary.protocol, r.summary.seed
-            ));
+            )),
+            Err(e) if e.harness().is_some() => bar.println(format!("HARNESS ERROR: {e}")),
+            _ => {}
         }
         bar.inc(1);
     });
@@ -122,15 +136,29 @@ pub fn group(results: Vec<RunResult>, scenarios: &[(Scenario, String)]) -> Vec<S
     out
 }
 
-/// Saves every scenario and run under `out`.
-pub fn save_all(out: &Path, groups: &[ScenarioResults]) -> Result<()> {
+/// Saves every scenario and run under `out`, raw data compressed; histories of `histories`.
+pub fn save_all(out: &Path, groups: &[ScenarioResults], histories: store::Histories) -> Result<()> {
     for g in groups {
         store::save_scenario(out, &g.scenario, &g.source)?;
         for r in &g.runs {
-            store::save_run(out, r)?;
+            store::save_run_as(out, r, store::RawFormat::Compressed(histories))?;
         }
     }
     Ok(())
+}
+
+/// The size of everything under `dir`, in bytes.
+pub fn dir_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_bytes(&e.path()),
+            _ => e.metadata().map_or(0, |m| m.len()),
+        })
+        .sum()
 }
 
 /// Prints one line per run (or, with `--json`, the summaries); whether every run was correct.

@@ -31,12 +31,23 @@ pub fn run(g: &Global, a: &ReportArgs) -> Result<Exit> {
     };
     let input = ReportInput {
         title: "Raft vs multi-Paxos: the workbench suite".into(),
-        backend_note: "rebuilt from saved runs".into(),
+        backend_note: {
+            let seeds = scenarios
+                .iter()
+                .flat_map(|s| s.protocols().into_iter().map(move |p| s.runs_of(p).count()))
+                .max()
+                .unwrap_or(0);
+            format!(
+                "rebuilt from saved runs, up to {seeds} seed{} per scenario and protocol",
+                if seeds == 1 { "" } else { "s" }
+            )
+        },
         scenarios,
         sweeps,
         sections,
         regenerate: format!("`cargo run --release -- report {}`", dir.display()),
         versions: build_info::versions(),
+        reasons: Default::default(),
     };
     report::write_report(dir, &input)?;
     if !g.quiet {

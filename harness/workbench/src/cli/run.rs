@@ -8,6 +8,7 @@ use model::protocol::Protocol;
 use model::run::BackendKind;
 use model::scenario::Scenario;
 use report::ReportInput;
+use report::store::Histories;
 use std::path::{Path, PathBuf};
 use workbench::build_info;
 use workbench::pool::default_threads;
@@ -79,13 +80,13 @@ pub fn run(g: &Global, a: &RunArgs) -> Result<Exit> {
     }
     // Live runs share the machine's ports and cores: one at a time.
     let threads = if live { 1 } else { default_threads() };
-    let results = run_all(g, jobs, threads, &scenario.name)?;
+    let results = run_all(g, jobs, threads, &scenario.name, Some(Histories::All))?;
     let groups = group(results, &[(scenario.clone(), source)]);
     let out = a
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("reports/run-{}", scenario.name)));
-    save_all(&out, &groups)?;
+    save_all(&out, &groups, Histories::All)?;
     let input = ReportInput {
         title: format!("Scenario {}", scenario.name),
         backend_note: if live {

@@ -9,7 +9,7 @@ use super::election::{
 };
 use super::paper::{self, Published};
 use model::protocol::Protocol;
-use report::plot::{self, Axis, LineChart, Series};
+use report::plot::{self, Axis, Censored, LineChart, Overlay, Series};
 use report::{ReportError, Section, Table};
 use std::path::Path;
 
@@ -35,47 +35,76 @@ fn cdf_chart(
     protocol: Protocol,
     set: &[(u64, u64)],
 ) -> Result<(), ReportError> {
+    let cap_ms = d.cap_ns as f64 / MS as f64;
+    let results: Vec<(usize, &RangeResult)> = set
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &range)| Some((i, d.get(protocol, range)?)))
+        .collect();
+    // Seconds once the values (or the cap a censored trial stopped at) reach ten seconds, so
+    // that a log axis over many decades reads "2000 s" rather than "2 000 000 ms".
+    let longest_ms = results
+        .iter()
+        .map(|(_, r)| {
+            if r.censored() > 0 {
+                cap_ms
+            } else {
+                r.sorted_ms().last().copied().unwrap_or(0.0)
+            }
+        })
+        .fold(0.0, f64::max);
+    let (unit, per_ms) = if longest_ms >= 10_000.0 {
+        ("s", 1e-3)
+    } else {
+        ("ms", 1.0)
+    };
     let mut series = Vec::new();
-    for (i, &range) in set.iter().enumerate() {
-        let Some(r) = d.get(protocol, range) else { continue };
+    let mut overlay = Overlay::default();
+    for &(i, r) in &results {
+        let color = plot::PALETTE[i % plot::PALETTE.len()];
         let n = r.downtime_ns.len().max(1) as f64;
         let mut points = Vec::new();
         for (k, ms) in r.sorted_ms().iter().enumerate() {
-            points.push((ms.max(1.0), 100.0 * k as f64 / n));
-            points.push((ms.max(1.0), 100.0 * (k + 1) as f64 / n));
-        }
-        if points.is_empty() {
-            // Every trial censored: a mark at the cap keeps the range in the legend.
-            points.push((d.cap_ns as f64 / MS as f64, 0.0));
+            let x = ms.max(1.0) * per_ms;
+            points.push((x, 100.0 * k as f64 / n));
+            points.push((x, 100.0 * (k + 1) as f64 / n));
         }
         let censored = if r.censored() > 0 {
-            format!(
-                ", {} over {}",
-                r.censored(),
-                fmt_ms(Some(d.cap_ns as f64 / MS as f64))
-            )
+            // The censored trials sit at the cap, where the line stops short of 100 %.
+            let reached = 100.0 * (r.downtime_ns.len() - r.censored()) as f64 / n;
+            overlay.censored.push(Censored {
+                label: if overlay.censored.is_empty() {
+                    format!("censored: no leader within {}", fmt_ms(Some(cap_ms)))
+                } else {
+                    String::new()
+                },
+                color,
+                points: vec![(cap_ms * per_ms, reached)],
+            });
+            format!(", {} censored", r.censored())
         } else {
             String::new()
         };
         series.push(Series {
             label: format!("{} ({} trials{censored})", r.label(), r.downtime_ns.len()),
-            color: plot::PALETTE[i % plot::PALETTE.len()],
+            color,
             points,
             markers: false,
         });
     }
-    plot::write_line(
+    plot::write_line_with(
         dir,
         stem,
         &LineChart {
             title,
-            x_label: "time without a leader after the crash (ms, log scale)".into(),
+            x_label: format!("time without a leader after the crash ({unit}, log scale)"),
             y_label: "cumulative percent of trials".into(),
             x_axis: Axis::Log,
             y_axis: Axis::Linear,
             series,
             bands: Vec::new(),
         },
+        &overlay,
     )
 }
 
@@ -248,7 +277,7 @@ pub fn sections(dir: &Path, d: &ElectionData) -> Result<Vec<Section>, ReportErro
             protocol,
             &RANDOMNESS,
         )?;
-        plots.push((stem, format!("{name}: CDF of the time from the leader's crash until every survivor follows a new leader; each line is a timeout range with the same 150 ms minimum (Figure 16, top). Censored trials (no leader within the cap) are counted in the legend and keep the line below 100 %.")));
+        plots.push((stem, format!("{name}: CDF of the time from the leader's crash until every survivor follows a new leader; each line is a timeout range with the same 150 ms minimum (Figure 16, top). Censored trials (no leader within the cap) are counted in the legend, keep the line below 100 % and are drawn as triangles at the cap.")));
         let stem = format!("dd-election-scale-{protocol}");
         cdf_chart(
             dir,

@@ -28,7 +28,7 @@ use model::stats::Interval;
 use paxos::PaxosNode;
 use raft::RaftNode;
 use replog::{Nanos, NodeId, ReplicatedLog, Role};
-use report::plot::{self, Axis, LineChart, Series};
+use report::plot::{self, Axis, IntervalSeries, IntervalStyle, LineChart, Overlay, Series};
 use report::{ReportError, Section, Table};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -335,27 +335,42 @@ pub fn compaction_section(d: &LagData) -> Option<Section> {
     })
 }
 
+/// Means over trials, with their 95 % intervals as error bars.
 fn chart(
     dir: &Path,
     stem: &str,
     title: &str,
     y_label: &str,
     d: &LagData,
-    y: impl Fn(&Row) -> Option<f64>,
+    y: impl Fn(&Row) -> Option<Interval>,
 ) -> Result<(), ReportError> {
-    let series = Protocol::COMPARED
-        .into_iter()
-        .map(|p| Series {
+    let mut series = Vec::new();
+    let mut overlay = Overlay::default();
+    for p in Protocol::COMPARED {
+        let rows = rows(d, p);
+        let at = |r: &Row| r.k.max(1) as f64;
+        series.push(Series {
             label: plot::protocol_label(p).to_string(),
             color: plot::protocol_color(p),
-            points: rows(d, p)
+            points: rows
                 .iter()
-                .filter_map(|r| y(r).map(|v| ((r.k.max(1)) as f64, v.max(1e-3))))
+                .filter_map(|r| y(r).map(|i| (at(r), i.mean.max(1e-3))))
                 .collect(),
             markers: true,
-        })
-        .collect();
-    plot::write_line(
+        });
+        overlay.intervals.push(IntervalSeries {
+            color: plot::protocol_color(p),
+            points: rows
+                .iter()
+                .filter_map(|r| {
+                    let i = y(r)?;
+                    i.half_width.map(|_| (at(r), i.lo().max(1e-3), i.hi()))
+                })
+                .collect(),
+            style: IntervalStyle::Bars,
+        });
+    }
+    plot::write_line_with(
         dir,
         stem,
         &LineChart {
@@ -367,6 +382,7 @@ fn chart(
             series,
             bands: Vec::new(),
         },
+        &overlay,
     )
 }
 
@@ -378,7 +394,7 @@ pub fn section(dir: &Path, d: &LagData) -> Result<Section, ReportError> {
         "Leader change with a lagging node: time to first new commit",
         "time from crash to first new commit (ms, log scale)",
         d,
-        |r| r.first_commit_ms.map(|i| i.mean),
+        |r| r.first_commit_ms,
     )?;
     chart(
         dir,
@@ -386,7 +402,7 @@ pub fn section(dir: &Path, d: &LagData) -> Result<Section, ReportError> {
         "Leader change with a lagging node: bytes sent",
         "KiB sent by all nodes from crash to first new commit (log scale)",
         d,
-        |r| r.kib.map(|i| i.mean),
+        |r| r.kib,
     )?;
     let mut table = Table {
         header: [
@@ -426,8 +442,8 @@ pub fn section(dir: &Path, d: &LagData) -> Result<Section, ReportError> {
         title: "Leader change when the first node to time out lags by K entries".into(),
         paragraphs: paragraphs(d),
         plots: vec![
-            ("dd-lag-time".into(), "Mean time from the leader's crash to the new leader's first new commit, against K (the table gives each mean's 95 % interval).".into()),
-            ("dd-lag-bytes".into(), "Mean bytes all nodes sent in that interval: Paxos's promises and re-proposals carry the entries the new leader lacks.".into()),
+            ("dd-lag-time".into(), "Mean time from the leader's crash to the new leader's first new commit, against K, with its 95 % interval over the trials (error bars; the table gives the figures and the trials censored at the cap).".into()),
+            ("dd-lag-bytes".into(), "Mean bytes all nodes sent in that interval: Paxos's promises and re-proposals carry the entries the new leader lacks. Error bars: 95 % intervals.".into()),
         ],
         table: Some(table),
         commands: vec!["cargo run --release -- experiment lag".into()],

@@ -10,6 +10,7 @@
 //! | `batching.rs` | batching and pipelining on and off for both, as latency against throughput |
 //! | `scaling.rs` | cost per command against cluster size (3 to 15 nodes): messages delivered and the simulator's wall time |
 //! | `corruption.rs` | a bit flipped in a committed entry of one node's WAL: the WAL's recovery detects it, then whether either protocol loses a committed entry (Alagappan et al., FAST 2018) |
+//! | `parity.rs` | the equalisations of issue 15 switched off one by one on the loss and partition schedules: how much of each difference was implementation, how much design |
 //!
 //! Every run here ends through [`sim::conclude`], so the invariants and the
 //! linearizability checker see it like any suite run; a run that fails them is counted and
@@ -21,6 +22,7 @@ pub mod election;
 pub mod election_report;
 pub mod lag;
 pub mod paper;
+pub mod parity;
 pub mod partial;
 pub mod scaling;
 
@@ -60,6 +62,8 @@ pub struct ExperimentData {
     pub corruption: Option<corruption::CorruptionData>,
     #[serde(default)]
     pub scaling: Option<scaling::ScalingData>,
+    #[serde(default)]
+    pub parity: Option<parity::ParityData>,
 }
 
 impl ExperimentData {
@@ -84,7 +88,8 @@ impl ExperimentData {
             .scaling
             .as_ref()
             .is_none_or(|s| s.points.iter().all(|p| p.correct));
-        election && lag && batching && corruption && scaling
+        let parity = self.parity.as_ref().is_none_or(|p| p.all_correct());
+        election && lag && batching && corruption && scaling && parity
     }
 }
 
@@ -100,12 +105,15 @@ pub fn run_all(opts: &ExperimentOptions, progress: &dyn Fn(&str)) -> ExperimentD
     let corruption = corruption::run(opts);
     progress("cost per command against cluster size");
     let scaling = scaling::run(opts);
+    progress("parity ablation: each equalisation off and on");
+    let parity = parity::run(opts);
     ExperimentData {
         election: Some(election),
         lag: Some(lag),
         batching: Some(batching),
         corruption: Some(corruption),
         scaling: Some(scaling),
+        parity: Some(parity),
     }
 }
 
@@ -146,6 +154,9 @@ pub fn sections(
     }
     if let Some(d) = &data.scaling {
         out.push(scaling::section(plots, d)?);
+    }
+    if let Some(d) = &data.parity {
+        out.push(parity::section(plots, d)?);
     }
     Ok(out)
 }

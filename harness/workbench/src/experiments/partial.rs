@@ -9,7 +9,8 @@
 
 use model::metrics::Summary;
 use model::protocol::Protocol;
-use report::plot::{self, BarChart};
+use model::stats::Interval;
+use report::plot::{self, Axis, BarChart, BarOptions};
 use report::{ReportError, ScenarioResults, Section, Table};
 use std::path::Path;
 
@@ -23,10 +24,9 @@ struct Arm {
 }
 
 impl Arm {
-    /// Mean over runs of the longest stretch with no completed operation after the cut.
-    fn longest_gap_ms(&self) -> f64 {
-        let gaps: Vec<f64> = self
-            .runs
+    /// Per run, the longest stretch with no completed operation after the cut.
+    fn longest_gaps_ms(&self) -> Vec<f64> {
+        self.runs
             .iter()
             .map(|s| {
                 s.unavailability
@@ -37,13 +37,35 @@ impl Arm {
                     .unwrap_or(0) as f64
                     / 1e6
             })
-            .collect();
-        gaps.iter().sum::<f64>() / gaps.len().max(1) as f64
+            .collect()
     }
 
-    fn mean(&self, f: impl Fn(&Summary) -> f64) -> f64 {
-        self.runs.iter().map(f).sum::<f64>() / self.runs.len().max(1) as f64
+    /// The mean of the longest gaps over runs, with its interval.
+    fn longest_gap(&self) -> Option<Interval> {
+        Interval::of(&self.longest_gaps_ms())
     }
+
+    /// The mean of `f` over runs, with its interval.
+    fn interval(&self, f: impl Fn(&Summary) -> f64) -> Option<Interval> {
+        Interval::of(&self.runs.iter().map(f).collect::<Vec<_>>())
+    }
+}
+
+/// `mean ± half-width` with `decimals` decimals, or "–".
+fn cell(i: Option<Interval>, decimals: usize) -> String {
+    match i {
+        Some(Interval {
+            mean,
+            half_width: Some(h),
+            ..
+        }) => format!("{mean:.decimals$} ± {h:.decimals$}"),
+        Some(i) => format!("{:.decimals$}", i.mean),
+        None => "–".into(),
+    }
+}
+
+fn leader_changes(s: &Summary) -> f64 {
+    s.elections.leader_changes as f64
 }
 
 fn arms(scenarios: &[ScenarioResults]) -> Vec<Arm> {
@@ -81,46 +103,50 @@ pub fn section(dir: &Path, scenarios: &[ScenarioResults]) -> Result<Option<Secti
     if arms.is_empty() {
         return Ok(None);
     }
-    plot::write_bars(
-        dir,
+    let bars = |stem: &str, title: &str, y: &str, category: &str, f: &dyn Fn(&Arm) -> Option<Interval>| {
+        plot::write_bars_with(
+            dir,
+            stem,
+            &BarChart {
+                title: title.into(),
+                y_label: y.into(),
+                categories: vec![category.into()],
+                series: arms
+                    .iter()
+                    .map(|a| (a.label.clone(), a.color, vec![f(a).map_or(0.0, |i| i.mean)]))
+                    .collect(),
+            },
+            &BarOptions {
+                intervals: arms
+                    .iter()
+                    .map(|a| vec![f(a).filter(|i| i.half_width.is_some()).map(|i| (i.lo(), i.hi()))])
+                    .collect(),
+                y_axis: Axis::Linear,
+            },
+        )
+    };
+    bars(
         "dd-partial-gap",
-        &BarChart {
-            title: "Partial partition: longest stretch with no completed operation".into(),
-            y_label: "longest gap after the cut (ms)".into(),
-            categories: vec!["during the partial partition".into()],
-            series: arms
-                .iter()
-                .map(|a| (a.label.clone(), a.color, vec![a.longest_gap_ms()]))
-                .collect(),
-        },
+        "Partial partition: longest stretch with no completed operation",
+        "longest gap after the cut (ms)",
+        "during the partial partition",
+        &|a| a.longest_gap(),
     )?;
-    plot::write_bars(
-        dir,
+    bars(
         "dd-partial-leaders",
-        &BarChart {
-            title: "Partial partition: leader changes during the run".into(),
-            y_label: "leader changes (count)".into(),
-            categories: vec!["whole run".into()],
-            series: arms
-                .iter()
-                .map(|a| {
-                    (
-                        a.label.clone(),
-                        a.color,
-                        vec![a.mean(|s| s.elections.leader_changes as f64)],
-                    )
-                })
-                .collect(),
-        },
+        "Partial partition: leader changes during the run",
+        "leader changes (count)",
+        "whole run",
+        &|a| a.interval(leader_changes),
     )?;
     let mut table = Table {
         header: [
             "configuration",
             "runs",
-            "longest gap",
+            "longest gap ms",
             "leader changes",
-            "throughput",
-            "p99",
+            "throughput ops/s",
+            "p99 ms",
             "correct",
         ]
         .map(String::from)
@@ -131,10 +157,10 @@ pub fn section(dir: &Path, scenarios: &[ScenarioResults]) -> Result<Option<Secti
         table.rows.push(vec![
             a.label.clone(),
             a.runs.len().to_string(),
-            format!("{:.0} ms", a.longest_gap_ms()),
-            format!("{:.1}", a.mean(|s| s.elections.leader_changes as f64)),
-            format!("{:.0} ops/s", a.mean(|s| s.throughput_ops_per_s)),
-            format!("{:.1} ms", a.mean(|s| s.latency.all.p99_ns as f64) / 1e6),
+            cell(a.longest_gap(), 0),
+            cell(a.interval(leader_changes), 1),
+            cell(a.interval(|s| s.steady.throughput_ops_per_s), 0),
+            cell(a.interval(|s| s.steady.latency.p99_ns as f64 / 1e6), 2),
             format!(
                 "{} of {}",
                 a.runs.iter().filter(|s| s.correct).count(),
@@ -142,28 +168,30 @@ pub fn section(dir: &Path, scenarios: &[ScenarioResults]) -> Result<Option<Secti
             ),
         ]);
     }
-    let mut paragraphs = vec![
+    let n = arms.iter().map(|a| a.runs.len()).max().unwrap_or(0);
+    let mut paragraphs = vec![format!(
         "One follower loses its links to the leader (and only those) from 3 s to 7 s of a 10 s run on 5 \
-         nodes; the same schedule for every configuration. PreVote and CheckQuorum are Raft-only switches \
-         with no multi-Paxos counterpart in this workbench, so Paxos runs as built."
-            .to_string(),
-    ];
+         nodes; the same schedule for every configuration, {n} seed{} each (means ± 95 % interval). PreVote and \
+         CheckQuorum are Raft-only switches with no multi-Paxos counterpart in this workbench, so Paxos runs as \
+         built.",
+        if n == 1 { "" } else { "s" }
+    )];
     let by = |l: &str| arms.iter().find(|a| a.label == l);
     if let (Some(plain), Some(guarded)) = (by("Raft"), by("Raft + PreVote + CheckQuorum")) {
         paragraphs.push(format!(
-            "Raft without the switches had {:.1} leader changes and a longest gap of {:.0} ms; with \
-             PreVote and CheckQuorum, {:.1} leader changes and {:.0} ms.",
-            plain.mean(|s| s.elections.leader_changes as f64),
-            plain.longest_gap_ms(),
-            guarded.mean(|s| s.elections.leader_changes as f64),
-            guarded.longest_gap_ms()
+            "Raft without the switches had {} leader changes and a longest gap of {} ms; with PreVote and \
+             CheckQuorum, {} leader changes and {} ms.",
+            cell(plain.interval(leader_changes), 1),
+            cell(plain.longest_gap(), 0),
+            cell(guarded.interval(leader_changes), 1),
+            cell(guarded.longest_gap(), 0)
         ));
     }
     if let Some(paxos) = by("Multi-Paxos") {
         paragraphs.push(format!(
-            "Multi-Paxos had {:.1} leader changes and a longest gap of {:.0} ms under the same cut.",
-            paxos.mean(|s| s.elections.leader_changes as f64),
-            paxos.longest_gap_ms()
+            "Multi-Paxos had {} leader changes and a longest gap of {} ms under the same cut.",
+            cell(paxos.interval(leader_changes), 1),
+            cell(paxos.longest_gap(), 0)
         ));
     }
     Ok(Some(Section {
@@ -173,11 +201,14 @@ pub fn section(dir: &Path, scenarios: &[ScenarioResults]) -> Result<Option<Secti
         plots: vec![
             (
                 "dd-partial-gap".into(),
-                "Mean over seeds of the longest stretch with no completed operation after the cut.".into(),
+                "Mean over seeds of the longest stretch with no completed operation after the cut, with its 95 % \
+                 interval."
+                    .into(),
             ),
             (
                 "dd-partial-leaders".into(),
-                "Mean number of leader changes over the run (the first election included).".into(),
+                "Mean number of leader changes over the run (the first election included), with its 95 % interval."
+                    .into(),
             ),
         ],
         table: Some(table),

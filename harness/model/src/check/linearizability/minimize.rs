@@ -36,19 +36,20 @@ const TRIAL_STEPS_MIN: u64 = 100_000;
 
 /// Shrinks `ops` (one key, not linearizable, found so in `steps` search steps whose last dead
 /// end was at `blocked_at`), spending at most `budget` search steps (the remainder is left in
-/// `budget`).
+/// `budget`). Trials search as `limits` says (its wall-clock deadline and chaining).
 pub(crate) fn shrink(
     ops: &[&Operation],
     blocked_at: u64,
     steps: u64,
     budget: &mut u64,
-    deadline: Option<Instant>,
+    limits: &Limits,
 ) -> Shrunk {
     let mut shrinker = Shrinker {
         ops,
         budget,
         trial_steps: steps.saturating_mul(TRIAL_STEPS_FACTOR).max(TRIAL_STEPS_MIN),
-        deadline,
+        deadline: limits.deadline,
+        chaining: limits.chaining,
     };
     let all: Vec<(usize, bool)> = (0..ops.len()).map(|i| (i, false)).collect();
     // No observation invoked after the last dead end took part in the search's failure.
@@ -104,6 +105,7 @@ struct Shrinker<'a, 'b> {
     /// The most steps one trial may take.
     trial_steps: u64,
     deadline: Option<Instant>,
+    chaining: bool,
 }
 
 impl Shrinker<'_, '_> {
@@ -113,7 +115,9 @@ impl Shrinker<'_, '_> {
         let subjects = self.subjects(members);
         let limits = Limits {
             max_steps: self.trial_steps.min(*self.budget),
+            max_states: u64::MAX,
             deadline: self.deadline,
+            chaining: self.chaining,
         };
         let (found, effort) = search(&prepare(&subjects), &limits);
         *self.budget = self.budget.saturating_sub(effort.steps);
@@ -121,8 +125,8 @@ impl Shrinker<'_, '_> {
         match found {
             Found::Counterexample { blocked_at } => Trial::Fails(self.observed_by(members, blocked_at)),
             Found::Linearizable => Trial::Passes,
-            Found::GaveUp if spent => Trial::OutOfBudget,
-            Found::GaveUp => Trial::Undecided,
+            Found::GaveUp(_) if spent => Trial::OutOfBudget,
+            Found::GaveUp(_) => Trial::Undecided,
         }
     }
 

@@ -25,7 +25,7 @@ pub(crate) type Value = u32;
 pub(crate) const ABSENT: Value = 0;
 /// A value no operation reads or expects.
 pub(crate) const UNOBSERVED: Value = 1;
-const FIRST_OBSERVED: Value = 2;
+pub(crate) const FIRST_OBSERVED: Value = 2;
 
 /// What an operation does, as a step of the register's sequential specification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -55,7 +55,7 @@ impl Step {
         }
     }
 
-    fn written(self) -> Option<Value> {
+    pub(crate) fn written(self) -> Option<Value> {
         match self {
             Step::Write(v) | Step::Cas { new: v, .. } => Some(v),
             Step::Read(_) | Step::CasFailed { .. } => None,
@@ -63,7 +63,7 @@ impl Step {
     }
 
     /// The value this step needs the register to hold.
-    fn needs(self) -> Option<Value> {
+    pub(crate) fn needs(self) -> Option<Value> {
         match self {
             Step::Read(v) | Step::Cas { expected: v, .. } => Some(v),
             Step::Write(_) | Step::CasFailed { .. } => None,

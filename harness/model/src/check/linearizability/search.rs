@@ -23,19 +23,42 @@
 //! - of required candidates with the same step, only the one with the earliest deadline is
 //!   tried: swapping two such operations in any order keeps it legal (nothing can be invoked
 //!   after the earlier deadline and still have to precede the other). Writes of values nobody
-//!   reads, the common case, all share one step.
+//!   reads, the common case, all share one step;
+//! - *chaining* of values the register can never hold again once it leaves them: the key's
+//!   initial absence (there is no delete) and every value exactly one operation writes (the
+//!   workbench's values are unique). A read names the write it saw and a cas names the write
+//!   it replaced, so while the register holds such a value and a required operation still
+//!   needs it, no operation may move the register away: that operation could never be
+//!   linearized. The search would find this out only at its deadline, after trying every
+//!   order of what lies between; cutting it at once is what keeps a hot key with dozens of
+//!   concurrent clients from exploding (`checker/hot-key` in benches/). Values written twice
+//!   get no such rule: the general search handles them.
 
-use super::model::{ABSENT, SearchOp, Step, Value};
+use super::model::{ABSENT, FIRST_OBSERVED, SearchOp, Step, Value};
 use replog::fxhash::FxHashSet;
 use std::collections::HashMap;
 use std::time::Instant;
 
-/// How much the search may spend.
+/// How much the search may spend, and how it searches.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Limits {
     /// Most candidates tried.
     pub max_steps: u64,
+    /// Most distinct states reached (each one is an entry in the memo).
+    pub max_states: u64,
     pub deadline: Option<Instant>,
+    /// Whether to chain values that the register never holds again (see the module doc);
+    /// off, the search is the general one, for cross-checking.
+    pub chaining: bool,
+}
+
+/// Which limit the search ran into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exhausted {
+    Steps,
+    States,
+    Time,
 }
 
 /// What the search found.
@@ -48,7 +71,7 @@ pub(crate) enum Found {
         blocked_at: u64,
     },
     /// The limits ran out first.
-    GaveUp,
+    GaveUp(Exhausted),
 }
 
 /// What the search spent.
@@ -62,8 +85,20 @@ pub(crate) struct Effort {
 
 /// Searches for a linearization of one key's operations.
 pub(crate) fn search(ops: &[SearchOp], limits: &Limits) -> (Found, Effort) {
-    let mut search = Search::new(ops);
-    let found = search.run(limits);
+    search_reporting(ops, limits, &mut |_| {})
+}
+
+/// Steps between two calls of a search's progress callback.
+pub(crate) const PROGRESS_EVERY_STEPS: u64 = 1 << 20;
+
+/// [`search`], calling `progress` every [`PROGRESS_EVERY_STEPS`] steps with the effort so far.
+pub(crate) fn search_reporting(
+    ops: &[SearchOp],
+    limits: &Limits,
+    progress: &mut dyn FnMut(&Effort),
+) -> (Found, Effort) {
+    let mut search = Search::new(ops, limits.chaining);
+    let found = search.run(limits, progress);
     (found, search.effort)
 }
 
@@ -126,10 +161,15 @@ struct Search<'a> {
     linearized: Linearized,
     memo: FxHashSet<MemoKey>,
     effort: Effort,
+    /// Per value: whether the register can never hold it again once it leaves it.
+    final_once_left: Vec<bool>,
+    /// Per value: the required operations that need the register to hold it, in invocation
+    /// order.
+    needers: Vec<Vec<u32>>,
 }
 
 impl<'a> Search<'a> {
-    fn new(ops: &'a [SearchOp]) -> Self {
+    fn new(ops: &'a [SearchOp], chaining: bool) -> Self {
         let entries = FIRST_ENTRY as usize + 2 * ops.len();
         let mut time = vec![0; entries];
         let mut required = Vec::new();
@@ -159,6 +199,11 @@ impl<'a> Search<'a> {
             }
         }
         twins_used.iter_mut().for_each(|u| *u = 0);
+        let (final_once_left, needers) = if chaining {
+            chains(ops)
+        } else {
+            (Vec::new(), Vec::new())
+        };
         // Calls before returns at equal times: such operations count as concurrent.
         required.sort_by_key(|&e| (time[e as usize], is_return(e), e));
 
@@ -172,6 +217,8 @@ impl<'a> Search<'a> {
             linearized: Linearized::new(ops.len()),
             memo: FxHashSet::with_capacity_and_hasher(ops.len(), Default::default()),
             effort: Effort::default(),
+            final_once_left,
+            needers,
         };
         search.link(REQUIRED, &required);
         search.link(OPTIONAL, &optional);
@@ -187,17 +234,20 @@ impl<'a> Search<'a> {
         }
     }
 
-    fn run(&mut self, limits: &Limits) -> Found {
+    fn run(&mut self, limits: &Limits, progress: &mut dyn FnMut(&Effort)) -> Found {
         let mut state = ABSENT;
         let mut frames: Vec<Frame> = Vec::new();
         // `None` on entering a point of the search, where an observation that holds goes first.
         let mut at: Option<Cursor> = None;
         let mut blocked_at = 0;
         while self.next[REQUIRED as usize] != NIL {
-            if self.effort.steps >= limits.max_steps || self.out_of_time(limits) {
-                return Found::GaveUp;
+            if let Some(limit) = self.exhausted(limits) {
+                return Found::GaveUp(limit);
             }
             self.effort.steps += 1;
+            if self.effort.steps.is_multiple_of(PROGRESS_EVERY_STEPS) {
+                progress(&self.effort);
+            }
             let (next, forced) = match at {
                 Some(at) => (self.resolve(at), false),
                 None => match self.observation_that_holds(state) {
@@ -210,8 +260,17 @@ impl<'a> Search<'a> {
             };
             match next {
                 Next::Try(op, here) => {
-                    let after = self.ops[op as usize].step.apply(state);
-                    if let Some(after) = after.filter(|_| forced || !self.dominated(op)) {
+                    let mut after = self.ops[op as usize].step.apply(state);
+                    if !forced && after.is_some() && self.dominated(op) {
+                        after = None;
+                    }
+                    if let Some(a) = after.filter(|_| !forced)
+                        && let Some(deadline) = self.abandoned_deadline(op, state, a)
+                    {
+                        blocked_at = blocked_at.max(deadline);
+                        after = None;
+                    }
+                    if let Some(after) = after {
                         self.linearized.set(op);
                         if self.memo.insert(self.linearized.key(after)) {
                             self.effort.states += 1;
@@ -291,9 +350,35 @@ impl<'a> Search<'a> {
         })
     }
 
-    fn out_of_time(&self, limits: &Limits) -> bool {
-        // Reading the clock costs more than a step; look only now and then.
-        self.effort.steps.is_multiple_of(1024) && limits.deadline.is_some_and(|d| Instant::now() >= d)
+    /// The chaining of unique values: when `op` would move the register from `state` to
+    /// `after` and the register can never hold `state` again, a required operation other
+    /// than `op` that still needs `state` (a read of it, a cas expecting it) can never be
+    /// linearized, so trying `op` now is a dead end. Returns the earliest deadline among such
+    /// operations: the search would have reached it, blocked, and backtracked.
+    fn abandoned_deadline(&self, op: u32, state: Value, after: Value) -> Option<u64> {
+        if after == state || !self.final_once_left.get(state as usize).copied().unwrap_or(false) {
+            return None;
+        }
+        self.needers[state as usize]
+            .iter()
+            .filter(|&&n| n != op && !self.linearized.contains(n))
+            .filter_map(|&n| self.ops[n as usize].deadline)
+            .min()
+    }
+
+    /// The limit the search has reached, if any.
+    fn exhausted(&self, limits: &Limits) -> Option<Exhausted> {
+        if self.effort.steps >= limits.max_steps {
+            Some(Exhausted::Steps)
+        } else if self.effort.states >= limits.max_states {
+            Some(Exhausted::States)
+        } else if self.effort.steps.is_multiple_of(1024) // reading the clock costs more than a step
+            && limits.deadline.is_some_and(|d| Instant::now() >= d)
+        {
+            Some(Exhausted::Time)
+        } else {
+            None
+        }
     }
 
     /// The next candidate at or after `at`: the required list up to its first return entry,
@@ -374,6 +459,35 @@ impl<'a> Search<'a> {
     }
 }
 
+/// Per value, whether the register can never hold it again once it leaves it, and the
+/// required operations that need it. A value is *final once left* when nobody writes it (the
+/// key's initial absence: there is no delete) or exactly one operation does (unique values, as
+/// the workbench writes): a read names its write, and a cas names its predecessor.
+fn chains(ops: &[SearchOp]) -> (Vec<bool>, Vec<Vec<u32>>) {
+    let values = ops
+        .iter()
+        .flat_map(|o| [o.step.needs(), o.step.written()])
+        .flatten()
+        .map(|v| v as usize + 1)
+        .max()
+        .unwrap_or(0)
+        .max(FIRST_OBSERVED as usize);
+    let mut writers = vec![0u32; values];
+    let mut needers = vec![Vec::new(); values];
+    for (i, o) in ops.iter().enumerate() {
+        if let Some(v) = o.step.written() {
+            writers[v as usize] += 1;
+        }
+        if let (Some(v), Some(_)) = (o.step.needs(), o.deadline) {
+            needers[v as usize].push(i as u32);
+        }
+    }
+    let final_once_left = (0..values)
+        .map(|v| v == ABSENT as usize || (v >= FIRST_OBSERVED as usize && writers[v] <= 1))
+        .collect();
+    (final_once_left, needers)
+}
+
 /// The set of linearized operations (indices in invocation order), as a bitset that knows its
 /// fully set prefix and its empty suffix: a linearized set is almost always "everything
 /// invoked before some time, plus a few", so the memo stores only the words in between.
@@ -401,6 +515,10 @@ impl Linearized {
         while self.lo < self.hi && self.words[self.lo] == u64::MAX {
             self.lo += 1;
         }
+    }
+
+    fn contains(&self, i: u32) -> bool {
+        self.words[i as usize / 64] >> (i % 64) & 1 == 1
     }
 
     fn clear(&mut self, i: u32) {
