@@ -83,7 +83,7 @@ fn run_cli(scenario_text: &str, protocol: &str) -> Vec<serde_json::Value> {
         dir.path()
             .join("report/runs")
             .join(rows[0]["scenario"].as_str().unwrap())
-            .join(format!("{protocol}-seed1/history.jsonl"))
+            .join(format!("{protocol}-seed1/history.jsonl.zst"))
             .is_file(),
         "the run saved its history"
     );
